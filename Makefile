@@ -1,0 +1,52 @@
+# Every target creates the virtual environment and installs the pinned dependencies on first use,
+# so on a fresh machine `make reproduce` and `make test` are the whole set-up.
+PYTHON ?= python3
+VENV   ?= .venv
+BIN     = $(VENV)/bin
+PROFILE ?= default
+NB      ?=
+PARAMS  ?=
+
+.PHONY: help setup reproduce smoke test lab run bench clean
+
+help:
+	@echo "make reproduce            run every notebook under the default profile into results/default/"
+	@echo "make test                 run the test suite (includes a smoke run of every notebook)"
+	@echo "make run NB=<notebook> [PROFILE=smoke|default|paper] [PARAMS=file.yaml]"
+	@echo "make smoke                every notebook under the smoke profile"
+	@echo "make lab                  JupyterLab on notebooks/"
+	@echo "make bench                the benchmarks in benchmarks/"
+	@echo "make clean                remove results, caches and the virtual environment"
+
+$(BIN)/activate:
+	$(PYTHON) -c 'import sys; assert (3, 10) <= sys.version_info[:2] <= (3, 12), "Python 3.10-3.12 is required, found " + sys.version.split()[0]'
+	$(PYTHON) -m venv $(VENV)
+
+$(VENV)/.installed: pyproject.toml | $(BIN)/activate
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e ".[test]"
+	touch $@
+
+setup: $(VENV)/.installed
+
+reproduce: setup
+	$(BIN)/python -m forensiclib reproduce --profile $(PROFILE)
+
+smoke: setup
+	$(BIN)/python -m forensiclib reproduce --profile smoke
+
+run: setup
+	@test -n "$(NB)" || { echo "usage: make run NB=<notebook> [PROFILE=smoke|default|paper] [PARAMS=file.yaml]"; exit 2; }
+	$(BIN)/python -m forensiclib reproduce --profile $(PROFILE) $(if $(PARAMS),--params $(PARAMS)) $(NB)
+
+test: setup
+	$(BIN)/python -m pytest
+
+lab: setup
+	$(BIN)/python -m forensiclib kernel
+	$(BIN)/jupyter lab notebooks/
+
+bench: setup
+	$(BIN)/python benchmarks/bench_features.py
+
+clean:
+	rm -rf results/smoke results/default results/paper .cache $(VENV) *.egg-info .pytest_cache

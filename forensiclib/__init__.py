@@ -1,0 +1,56 @@
+"""forensiclib: the library behind the notebooks reproducing two image-forensics papers.
+
+- Amerini, Uricchio, Caldelli 2017: social-network provenance from DCT histograms
+  (`forensiclib.jpeg`, `forensiclib.features`).
+- Mayer, Bayar, Stamm 2018: unified deep features with the constrained CNN.
+
+Public names are re-exported here and imported on first use, so that
+`import forensiclib` stays light (no TensorFlow until a model is asked for).
+"""
+
+from __future__ import annotations
+
+import importlib
+
+__version__ = "0.1.0"
+
+_EXPORTS = {
+    "ImageReadError": "errors",
+    "ParameterError": "errors",
+    "DCTImage": "jpeg",
+    "QualityEstimate": "jpeg",
+    "read_dct": "jpeg",
+    "block_dct": "jpeg",
+    "estimate_quality": "jpeg",
+    "ijg_quantization_table": "jpeg",
+    "is_jpeg": "jpeg",
+    "ZIGZAG": "features",
+    "FeatureParams": "features",
+    "FeatureSet": "features",
+    "PatchFeatures": "features",
+    "SkippedFile": "features",
+    "zigzag_modes": "features",
+    "dct_histograms": "features",
+    "image_features": "features",
+    "extract_features": "features",
+    "project_root": "paths",
+    "results_dir": "paths",
+    "cache_dir": "paths",
+    "Session": "session",
+    "start_session": "session",
+    "seed_everything": "session",
+}
+
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name: str):
+    if name in _EXPORTS:
+        value = getattr(importlib.import_module(f".{_EXPORTS[name]}", __name__), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'forensiclib' has no attribute {name!r}")
+
+
+def __dir__():
+    return sorted(set(globals()) | set(_EXPORTS))

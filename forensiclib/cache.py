@@ -1,0 +1,58 @@
+"""Content-keyed, atomically written array caches (no pickles).
+
+A cache entry is an `.npz` file named by the SHA-256 of everything that
+determines its content. It is written to a temporary name in the same folder
+and renamed, so an interrupted write never leaves a file a later run would trust;
+a damaged entry reads as a miss.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import tempfile
+import zipfile
+from pathlib import Path
+
+import numpy as np
+
+__all__ = ["cache_key", "file_digest", "save_arrays", "load_arrays"]
+
+
+def cache_key(*parts) -> str:
+    """SHA-256 hex digest of JSON-serialisable parts (dict keys sorted)."""
+    text = json.dumps(parts, sort_keys=True, default=str, separators=(",", ":"))
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def file_digest(path: str | Path) -> str:
+    """SHA-256 hex digest of a file's bytes."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def save_arrays(path: str | Path, **arrays: np.ndarray) -> None:
+    """Write arrays to `path` (.npz) atomically: a temporary file, then a rename."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=".npz")
+    try:
+        with os.fdopen(fd, "wb") as f:
+            np.savez(f, **arrays)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def load_arrays(path: str | Path) -> dict[str, np.ndarray] | None:
+    """Read an entry written by `save_arrays`; None if it is missing or damaged."""
+    try:
+        with np.load(path, allow_pickle=False) as data:
+            return {name: data[name] for name in data.files}
+    except (OSError, ValueError, EOFError, zipfile.BadZipFile, KeyError):
+        return None

@@ -1,0 +1,159 @@
+"""Figures: what the DCT-histogram features look like (paper 1, Sec. III-A).
+
+Every function draws into a new matplotlib figure and returns it, so a notebook
+cell is one call, and `Session.save_figure` writes it to `results/`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+
+from .features import FeatureParams, zigzag_modes
+
+__all__ = [
+    "plot_quantization_table",
+    "plot_patch_grid",
+    "plot_zigzag_modes",
+    "plot_mode_histograms",
+]
+
+
+def _pyplot():
+    import matplotlib.pyplot as plt
+
+    return plt
+
+
+def plot_quantization_table(table: np.ndarray, *, title: str = "Luminance quantization table"):
+    """An 8x8 quantization table as an annotated heat map."""
+    plt = _pyplot()
+    table = np.asarray(table)
+    fig, ax = plt.subplots(figsize=(4.2, 3.8))
+    im = ax.imshow(table, cmap="viridis")
+    for (row, col), value in np.ndenumerate(table):
+        ax.text(col, row, str(value), ha="center", va="center", fontsize=8,
+                color="white" if value < table.max() / 2 else "black")  # fmt: skip
+    ax.set(title=title, xlabel="horizontal frequency v", ylabel="vertical frequency u",
+           xticks=range(8), yticks=range(8))  # fmt: skip
+    fig.colorbar(im, ax=ax, shrink=0.8, label="step size")
+    return fig
+
+
+def plot_patch_grid(image: np.ndarray, *, patch_size: int = 64, zoom_patch: tuple[int, int] = (0, 0)):
+    """The image with its patch grid, and one patch enlarged with its 8x8 block grid.
+
+    Args:
+        image: `(height, width[, 3])` uint8 image.
+        patch_size: patch side in pixels.
+        zoom_patch: (row, col) index of the patch to enlarge.
+    """
+    plt = _pyplot()
+    image = np.asarray(image)
+    height, width = image.shape[:2]
+    n_rows, n_cols = height // patch_size, width // patch_size
+    fig, (left, right) = plt.subplots(1, 2, figsize=(10, 4.6), gridspec_kw={"width_ratios": [1.6, 1]})
+    left.imshow(image, cmap="gray" if image.ndim == 2 else None)
+    for k in range(n_rows + 1):
+        left.axhline(k * patch_size - 0.5, color="yellow", lw=0.8)
+    for k in range(n_cols + 1):
+        left.axvline(k * patch_size - 0.5, color="yellow", lw=0.8)
+    r, c = zoom_patch
+    left.add_patch(plt.Rectangle((c * patch_size - 0.5, r * patch_size - 0.5), patch_size, patch_size,
+                                 fill=False, color="red", lw=2))  # fmt: skip
+    left.set_title(f"{n_rows} x {n_cols} = {n_rows * n_cols} whole {patch_size}x{patch_size} patches")
+    left.axis("off")
+    crop = image[r * patch_size : (r + 1) * patch_size, c * patch_size : (c + 1) * patch_size]
+    right.imshow(crop, cmap="gray" if image.ndim == 2 else None, interpolation="nearest")
+    for k in range(0, patch_size + 1, 8):
+        right.axhline(k - 0.5, color="white", lw=0.6)
+        right.axvline(k - 0.5, color="white", lw=0.6)
+    right.set_title(f"patch ({r}, {c}): {(patch_size // 8) ** 2} blocks of 8x8")
+    right.axis("off")
+    fig.tight_layout()
+    return fig
+
+
+def plot_zigzag_modes(n_modes: int = 9):
+    """The zig-zag order on an 8x8 block, the selected AC modes highlighted, and their DCT basis images."""
+    from scipy.fft import idctn
+
+    plt = _pyplot()
+    from .features import ZIGZAG
+
+    modes = zigzag_modes(n_modes)
+    fig = plt.figure(figsize=(11, 3.8))
+    grid = fig.add_gridspec(2, 1 + (n_modes + 1) // 2, width_ratios=[2.2] + [1] * ((n_modes + 1) // 2))
+    ax = fig.add_subplot(grid[:, 0])
+    order = np.zeros((8, 8), int)
+    for index, (u, v) in enumerate(ZIGZAG):
+        order[u, v] = index
+    selected = np.zeros((8, 8))
+    for u, v in modes:
+        selected[u, v] = 1
+    selected[0, 0] = 0.4
+    ax.imshow(selected, cmap="Oranges", vmin=0, vmax=1.3)
+    for (u, v), index in np.ndenumerate(order):
+        ax.text(v, u, str(index), ha="center", va="center", fontsize=8)
+    path = np.array(ZIGZAG[: n_modes + 1])
+    ax.plot(path[:, 1], path[:, 0], color="tab:blue", lw=1)
+    ax.set_title(f"zig-zag order: DC (0), {n_modes} AC modes used", fontsize=10)
+    ax.set(
+           xlabel="v (horizontal)", ylabel="u (vertical)", xticks=range(8), yticks=range(8))  # fmt: skip
+    for k, (u, v) in enumerate(modes):
+        basis = np.zeros((8, 8))
+        basis[u, v] = 1
+        per_row = (n_modes + 1) // 2
+        sub = fig.add_subplot(grid[k // per_row, 1 + k % per_row])
+        sub.imshow(idctn(basis, norm="ortho"), cmap="gray", interpolation="nearest")
+        sub.set_title(f"({u},{v})", fontsize=9)
+        sub.axis("off")
+    fig.tight_layout()
+    return fig
+
+
+def plot_mode_histograms(
+    vectors: np.ndarray | Sequence[np.ndarray],
+    *,
+    labels: Sequence[str] | None = None,
+    params: FeatureParams = FeatureParams(),
+    value_range: int | None = None,
+):
+    """Feature vectors drawn as one histogram per mode (9 panels for the paper's 909 values).
+
+    Args:
+        vectors: one `(n_features,)` vector or several to overlay.
+        labels: legend labels, one per vector.
+        params: the settings that produced the vectors.
+        value_range: show only -value_range..value_range (default: all bins).
+    """
+    plt = _pyplot()
+    vectors = [np.asarray(vectors)] if np.ndim(vectors) == 1 else [np.asarray(v) for v in vectors]
+    for vector in vectors:
+        if vector.shape != (params.n_features,):
+            raise ValueError(f"Expected vectors of length {params.n_features}. Received shape {vector.shape}")
+    labels = list(labels) if labels is not None else [None] * len(vectors)
+    values = np.arange(-params.max_value, params.max_value + 1)
+    shown = np.abs(values) <= (value_range or params.max_value)
+    n_cols = 3
+    n_rows = -(-params.n_modes // n_cols)
+    fig, axes = plt.subplots(n_rows, n_cols, figsize=(11, 2.4 * n_rows), sharex=True, squeeze=False)
+    for k, (u, v) in enumerate(zigzag_modes(params.n_modes)):
+        ax = axes.flat[k]
+        for vector, label in zip(vectors, labels):
+            histogram = vector.reshape(params.n_modes, params.n_bins)[k]
+            ax.step(values[shown], histogram[shown], where="mid", label=label, lw=1)
+        ax.set_title(f"mode ({u},{v})", fontsize=9)
+        ax.set_yscale("symlog", linthresh=1e-2)
+    for ax in axes.flat[params.n_modes :]:
+        ax.axis("off")
+    for ax in axes[-1]:
+        ax.set_xlabel("quantized coefficient value m")
+    ylabel = "fraction of blocks" if params.normalize else "count"
+    for ax in axes[:, 0]:
+        ax.set_ylabel(ylabel)
+    if any(labels):
+        axes.flat[0].legend(fontsize=8)
+    fig.tight_layout()
+    return fig

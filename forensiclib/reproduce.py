@@ -1,0 +1,358 @@
+"""The notebook runner: every notebook under a profile, through papermill.
+
+A profile (`params/<name>.yaml`) sets a time limit per notebook, a seed, and
+parameter values per notebook; a notebook's own `parameters` cell holds the
+defaults. Before anything runs, every value is checked against the notebook's
+`parameters` cell: an unknown name or a value of the wrong type stops the run
+with the list of valid parameters. Then each notebook runs
+
+- in a fresh kernel of this environment, started with the seed and the
+  determinism settings already in its environment (`PYTHONHASHSEED`,
+  `FORENSICLIB_SEED`, `TF_DETERMINISTIC_OPS`, ...),
+- from a fixed working directory, `notebooks/` (as in JupyterLab),
+- with papermill's progress bar, under the profile's time limit: a notebook
+  that runs past it is stopped and reported, its partial output kept,
+- into `results/<profile>/<notebook>.ipynb`.
+
+Command line: `python -m forensiclib reproduce --profile smoke [NOTEBOOK ...]`.
+"""
+
+from __future__ import annotations
+
+import ast
+import dataclasses
+import difflib
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+
+import yaml
+
+from .errors import ParameterError
+from .paths import project_root
+
+__all__ = [
+    "Profile",
+    "NotebookParameter",
+    "RunResult",
+    "NotebookFailed",
+    "NotebookTimeout",
+    "load_profile",
+    "list_notebooks",
+    "resolve_notebook",
+    "notebook_parameters",
+    "check_parameters",
+    "run_notebook",
+    "reproduce",
+    "install_kernel",
+]
+
+#: Parameters every notebook declares; the runner sets them from the profile.
+INJECTED = ("profile", "seed")
+KERNEL_NAME = "forensiclib"
+_PROFILE_KEYS = {"description", "time_limit_s", "seed", "notebooks"}
+#: Settings exported to the kernel's environment before it starts.
+DETERMINISM_ENV = {
+    "TF_DETERMINISTIC_OPS": "1",
+    "TF_CUDNN_DETERMINISTIC": "1",
+    "TF_CPP_MIN_LOG_LEVEL": "2",
+}
+
+
+class NotebookFailed(RuntimeError):
+    """A notebook raised an error; its executed copy shows where."""
+
+
+class NotebookTimeout(RuntimeError):
+    """A notebook ran past its profile's time limit and was stopped."""
+
+
+@dataclasses.dataclass(frozen=True)
+class Profile:
+    """A run profile, read from `params/<name>.yaml`.
+
+    Attributes:
+        name: profile name; results go to `results/<name>/`.
+        description: what the profile is for.
+        time_limit_s: wall-clock limit for each notebook, in seconds.
+        seed: the seed every notebook receives.
+        notebooks: per notebook (name without extension), parameter values.
+    """
+
+    name: str
+    description: str
+    time_limit_s: float
+    seed: int
+    notebooks: Mapping[str, Mapping[str, object]]
+
+
+@dataclasses.dataclass(frozen=True)
+class NotebookParameter:
+    """One assignment of a notebook's `parameters` cell."""
+
+    name: str
+    default: object
+    help: str
+
+
+@dataclasses.dataclass(frozen=True)
+class RunResult:
+    """One executed notebook."""
+
+    notebook: str
+    profile: str
+    output: Path
+    wall_time_s: float
+
+
+def list_notebooks(root: Path | None = None) -> list[Path]:
+    """The suite's notebooks, `notebooks/[0-9]*.ipynb`, in order."""
+    return sorted((root or project_root()).joinpath("notebooks").glob("[0-9]*.ipynb"))
+
+
+def resolve_notebook(name: str | Path, root: Path | None = None) -> Path:
+    """A notebook by name (`01_dct_features`), file name or path; error lists the valid ones."""
+    notebooks = list_notebooks(root)
+    stem = Path(name).name.removesuffix(".ipynb")
+    for path in notebooks:
+        if path.stem == stem:
+            return path
+    hint = difflib.get_close_matches(stem, [p.stem for p in notebooks], n=1)
+    raise ParameterError(
+        f"Unknown notebook {str(name)!r}."
+        + (f" Did you mean {hint[0]!r}?" if hint else "")
+        + f" Valid notebooks: {', '.join(p.stem for p in notebooks) or '(none found)'}"
+    )
+
+
+def load_profile(profile: str | Path, root: Path | None = None) -> Profile:
+    """Read and check a profile: a name in `params/` or a path to a YAML file."""
+    root = root or project_root()
+    path = Path(profile)
+    if path.suffix not in (".yaml", ".yml"):
+        path = root / "params" / f"{profile}.yaml"
+    if not path.is_file():
+        known = sorted(p.stem for p in (root / "params").glob("*.yaml"))
+        raise ParameterError(f"Unknown profile {str(profile)!r}: no file {path}. Known profiles: {', '.join(known)}")
+    data = yaml.safe_load(path.read_text()) or {}
+    if not isinstance(data, dict):
+        raise ParameterError(f"{path}: expected a mapping at the top level, found {type(data).__name__}")
+    unknown = set(data) - _PROFILE_KEYS
+    if unknown:
+        raise ParameterError(f"{path}: unknown keys {sorted(unknown)}; valid keys: {sorted(_PROFILE_KEYS)}")
+    limit, seed = data.get("time_limit_s", 1800), data.get("seed", 0)
+    if not isinstance(limit, (int, float)) or isinstance(limit, bool) or limit <= 0:
+        raise ParameterError(f"{path}: time_limit_s must be a positive number of seconds, found {limit!r}")
+    if not isinstance(seed, int) or isinstance(seed, bool) or seed < 0:
+        raise ParameterError(f"{path}: seed must be a non-negative integer, found {seed!r}")
+    notebooks = data.get("notebooks") or {}
+    if not isinstance(notebooks, dict) or not all(isinstance(v or {}, dict) for v in notebooks.values()):
+        raise ParameterError(f"{path}: 'notebooks' must map notebook names to parameter mappings")
+    for name in notebooks:
+        resolve_notebook(name, root)
+    return Profile(
+        name=path.stem,
+        description=str(data.get("description", "")),
+        time_limit_s=float(limit),
+        seed=seed,
+        notebooks={name: dict(values or {}) for name, values in notebooks.items()},
+    )
+
+
+def notebook_parameters(notebook: str | Path) -> dict[str, NotebookParameter]:
+    """The assignments of a notebook's `parameters`-tagged cell, with their defaults and comments."""
+    import nbformat
+
+    path = Path(notebook)
+    nb = nbformat.read(path, as_version=4)
+    cells = [c for c in nb.cells if "parameters" in c.get("metadata", {}).get("tags", [])]
+    if len(cells) != 1:
+        raise ParameterError(f"{path}: expected exactly one cell tagged 'parameters', found {len(cells)}")
+    source = cells[0].source
+    lines = source.splitlines()
+    parameters = {}
+    for node in ast.parse(source).body:
+        if not (isinstance(node, (ast.Assign, ast.AnnAssign))):
+            continue
+        target = node.targets[0] if isinstance(node, ast.Assign) else node.target
+        if not isinstance(target, ast.Name):
+            continue
+        try:
+            default = ast.literal_eval(node.value)
+        except ValueError:
+            raise ParameterError(f"{path}: parameter {target.id} must have a literal default") from None
+        rest = lines[node.end_lineno - 1][node.value.end_col_offset :]
+        comment = rest.split("#", 1)[1].strip() if "#" in rest else ""
+        parameters[target.id] = NotebookParameter(target.id, default, comment)
+    missing = [name for name in INJECTED if name not in parameters]
+    if missing:
+        raise ParameterError(f"{path}: its parameters cell must declare {', '.join(missing)}")
+    return parameters
+
+
+def _type_matches(value, default) -> bool:
+    if default is None:
+        return True
+    if isinstance(default, bool):
+        return isinstance(value, bool)
+    if isinstance(default, int):
+        return isinstance(value, int) and not isinstance(value, bool)
+    if isinstance(default, float):
+        return isinstance(value, (int, float)) and not isinstance(value, bool)
+    if isinstance(default, (list, tuple)):
+        return isinstance(value, (list, tuple))
+    return isinstance(value, type(default))
+
+
+def check_parameters(notebook: str | Path, values: Mapping[str, object]) -> dict[str, object]:
+    """Check parameter values against a notebook's `parameters` cell.
+
+    Raises:
+        ParameterError: a name the notebook does not declare (with the closest
+            valid name and the full list), or a value whose type differs from the
+            default's (an int is accepted where the default is a float).
+    """
+    declared = notebook_parameters(notebook)
+    name = Path(notebook).stem
+    for key, value in values.items():
+        if key not in declared:
+            hint = difflib.get_close_matches(key, declared, n=1)
+            raise ParameterError(
+                f"{key!r} is not a parameter of notebook {name}."
+                + (f" Did you mean {hint[0]!r}?" if hint else "")
+                + f" Valid parameters: {', '.join(declared)}"
+            )
+        default = declared[key].default
+        if not _type_matches(value, default):
+            raise ParameterError(
+                f"Parameter {key!r} of notebook {name} expects a {type(default).__name__} like its "
+                f"default {default!r} ({declared[key].help or 'no description'}). Received: {value!r}"
+            )
+    return dict(values)
+
+
+def install_kernel() -> str:
+    """Register this environment's Python as the Jupyter kernel `forensiclib`; returns its name.
+
+    The kernel spec goes under `sys.prefix`, so it belongs to this environment
+    only; if that cannot be written the default `python3` kernel is used.
+    """
+    try:
+        from ipykernel.kernelspec import install
+
+        install(kernel_name=KERNEL_NAME, display_name="Python (forensiclib)", prefix=sys.prefix)
+        return KERNEL_NAME
+    except OSError:
+        return "python3"
+
+
+def run_notebook(
+    notebook: str | Path,
+    *,
+    profile: Profile,
+    parameters: Mapping[str, object] | None = None,
+    results_root: Path | None = None,
+    kernel: str | None = None,
+) -> RunResult:
+    """Execute one notebook under a profile (parameters already checked or checked here).
+
+    Raises:
+        NotebookFailed: a cell raised; the executed copy shows where.
+        NotebookTimeout: it ran past `profile.time_limit_s` and was stopped.
+    """
+    root = project_root()
+    path = resolve_notebook(notebook, root)
+    values = {**profile.notebooks.get(path.stem, {}), **(parameters or {})}
+    values = check_parameters(path, {**values, "profile": profile.name, "seed": profile.seed})
+    out_dir = (results_root or root / "results") / profile.name
+    out_dir.mkdir(parents=True, exist_ok=True)
+    output = out_dir / path.name
+    env = {
+        **os.environ,
+        **DETERMINISM_ENV,
+        "PYTHONHASHSEED": str(profile.seed),
+        "FORENSICLIB_SEED": str(profile.seed),
+        "FORENSICLIB_PROFILE": profile.name,
+        "FORENSICLIB_ROOT": str(root),
+        "FORENSICLIB_RESULTS": str(out_dir.parent.resolve()),
+    }
+    with tempfile.NamedTemporaryFile("w", suffix=".yaml", delete=False) as f:
+        yaml.safe_dump(values, f)
+    command = [
+        sys.executable, "-m", "papermill", str(path), str(output),
+        "--parameters_file", f.name, "--cwd", str(path.parent),
+        "--kernel", kernel or install_kernel(), "--progress-bar", "--log-level", "WARNING",
+    ]  # fmt: skip
+    start = time.perf_counter()
+    process = subprocess.Popen(command, env=env, start_new_session=True)
+    try:
+        code = process.wait(timeout=profile.time_limit_s)
+    except subprocess.TimeoutExpired:
+        _stop(process)
+        raise NotebookTimeout(
+            f"{path.stem} ran past the {profile.name} profile's time limit of "
+            f"{profile.time_limit_s:g} s and was stopped. Partial output: {output}. "
+            f"Raise time_limit_s in the profile or lower the notebook's sizes."
+        ) from None
+    finally:
+        if process.poll() is None:
+            _stop(process)
+        os.unlink(f.name)
+    elapsed = time.perf_counter() - start
+    if code != 0:
+        raise NotebookFailed(f"{path.stem} failed under profile {profile.name} (exit {code}); see {output}")
+    return RunResult(path.stem, profile.name, output, elapsed)
+
+
+def _stop(process: subprocess.Popen) -> None:
+    """Stop papermill and its children; the kernel exits when its parent goes."""
+    for sig, wait in ((signal.SIGTERM, 10), (signal.SIGKILL, 10)):
+        try:
+            os.killpg(process.pid, sig)
+            process.wait(timeout=wait)
+            return
+        except ProcessLookupError:
+            return
+        except subprocess.TimeoutExpired:
+            continue
+
+
+def reproduce(
+    profile: str | Path = "default",
+    notebooks: Sequence[str] | None = None,
+    *,
+    overrides: Mapping[str, object] | None = None,
+    time_limit_s: float | None = None,
+    results_root: Path | None = None,
+) -> list[RunResult]:
+    """Run notebooks (all by default) under a profile, checking every parameter first.
+
+    Args:
+        profile: profile name (`smoke`, `default`, `paper`) or YAML path.
+        notebooks: names of the notebooks to run; all when None.
+        overrides: parameter values applied on top of the profile's.
+        time_limit_s: replaces the profile's per-notebook limit.
+        results_root: where `<profile>/` goes (default `results/`).
+
+    Returns:
+        One `RunResult` per notebook, in order.
+    """
+    selected = profile if isinstance(profile, Profile) else load_profile(profile)
+    if time_limit_s is not None:
+        selected = dataclasses.replace(selected, time_limit_s=float(time_limit_s))
+    paths = [resolve_notebook(n) for n in notebooks] if notebooks else list_notebooks()
+    for path in paths:  # every check before anything runs
+        check_parameters(path, {**selected.notebooks.get(path.stem, {}), **(overrides or {})})
+    kernel = install_kernel()
+    results = []
+    for i, path in enumerate(paths, 1):
+        print(f"[{i}/{len(paths)}] {path.stem} (profile {selected.name})", flush=True)
+        result = run_notebook(path, profile=selected, parameters=overrides, results_root=results_root, kernel=kernel)
+        print(f"[{i}/{len(paths)}] {path.stem} done in {result.wall_time_s:.1f} s -> {result.output}", flush=True)
+        results.append(result)
+    return results
