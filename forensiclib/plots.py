@@ -1,4 +1,4 @@
-"""Figures: what the DCT-histogram features look like (paper 1, Sec. III-A).
+"""Figures: the DCT-histogram features (paper 1, Sec. III-A), confusion matrices, the share-depth plot (paper 2, Fig. 3).
 
 Every function draws into a new matplotlib figure and returns it, so a notebook
 cell is one call, and `Session.save_figure` writes it to `results/`.
@@ -17,6 +17,8 @@ __all__ = [
     "plot_patch_grid",
     "plot_zigzag_modes",
     "plot_mode_histograms",
+    "plot_confusion_matrix",
+    "plot_share_depth",
 ]
 
 
@@ -155,5 +157,73 @@ def plot_mode_histograms(
         ax.set_ylabel(ylabel)
     if any(labels):
         axes.flat[0].legend(fontsize=8)
+    fig.tight_layout()
+    return fig
+
+
+def plot_confusion_matrix(matrix: np.ndarray, class_names: Sequence[str], *, title: str = "", published=None):
+    """A row-normalised confusion matrix (percent) as an annotated heat map, rows = true class.
+
+    With `published` (same shape), each cell also shows the paper's number in parentheses.
+    """
+    plt = _pyplot()
+    matrix = np.asarray(matrix, dtype=float)
+    k = len(class_names)
+    if matrix.shape != (k, k):
+        raise ValueError(f"Expected a {k}x{k} matrix for {list(class_names)}. Received shape {matrix.shape}")
+    size = 1.2 + 0.75 * k
+    fig, ax = plt.subplots(figsize=(size + 1.2, size))
+    im = ax.imshow(matrix, cmap="Blues", vmin=0, vmax=100)
+    for (i, j), value in np.ndenumerate(matrix):
+        text = "" if np.isnan(value) else f"{value:.1f}"
+        if published is not None:
+            text += f"\n({np.asarray(published, dtype=float)[i, j]:.1f})"
+        ax.text(j, i, text, ha="center", va="center", fontsize=8 if k < 7 else 6.5,
+                color="white" if value > 60 else "black")  # fmt: skip
+    ax.set_xticks(range(k), class_names, rotation=45, ha="right")
+    ax.set_yticks(range(k), class_names)
+    ax.set(xlabel="predicted", ylabel="true", title=title)
+    fig.colorbar(im, ax=ax, shrink=0.8, label="% of the true class")
+    fig.tight_layout()
+    return fig
+
+
+def plot_share_depth(
+    transfer: dict[str, Sequence[float]],
+    multitask: dict[str, Sequence[float]] | None = None,
+    single_task: dict[str, float] | None = None,
+    *,
+    depths: Sequence[str] = ("constr", "conv1", "conv2", "conv3", "conv4", "fc1", "fc2"),
+    published: dict[str, dict[str, float]] | None = None,
+    title: str = "Accuracy by share depth",
+):
+    """Paper 2's Fig. 3: accuracy of each target task by share depth.
+
+    Args:
+        transfer: target task -> accuracy (0..1) at each depth, features transferred from the other task (solid).
+        multitask: target task -> accuracy of its leg of the multitask network at each depth (dashed).
+        single_task: target task -> single-task accuracy (dotted horizontal line).
+        depths: the x axis.
+        published: target task -> {depth: accuracy} points the paper's text reports, drawn as crosses.
+    """
+    plt = _pyplot()
+    fig, ax = plt.subplots(figsize=(7.5, 4.5))
+    colours = {}
+    x = np.arange(len(depths))
+    for task, values in transfer.items():
+        (line,) = ax.plot(x, np.asarray(values) * 100, "-o", label=f"{task}: transfer")
+        colours[task] = line.get_color()
+    for task, values in (multitask or {}).items():
+        ax.plot(x, np.asarray(values) * 100, "--s", color=colours.get(task), label=f"{task}: multitask")
+    for task, value in (single_task or {}).items():
+        ax.axhline(value * 100, ls=":", color=colours.get(task, "gray"), label=f"{task}: single task")
+    for task, points in (published or {}).items():
+        xs = [depths.index(d) for d in points]
+        ax.plot(xs, np.asarray(list(points.values())) * 100, "x", ms=9, mew=2, color=colours.get(task, "black"),
+                label=f"{task}: paper (reported points)")  # fmt: skip
+    ax.set_xticks(x, depths)
+    ax.set(xlabel="share depth", ylabel="accuracy (%)", title=title)
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8, loc="lower left")
     fig.tight_layout()
     return fig

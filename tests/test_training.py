@@ -1,0 +1,48 @@
+import keras
+import numpy as np
+import pytest
+import tensorflow as tf
+
+import forensiclib as fl
+
+from .helpers import snapshot
+
+
+def test_halving_schedule():
+    schedule = fl.halving_schedule(1e-3)
+    rates = [schedule.schedule(epoch) for epoch in range(7)]
+    np.testing.assert_allclose(rates, [1e-3, 1e-3, 1e-3, 5e-4, 5e-4, 5e-4, 2.5e-4])
+    with pytest.raises(ValueError, match="Expected a positive rate"):
+        fl.halving_schedule(0)
+
+
+def build():
+    return fl.compile_mislnet(fl.mislnet(3, input_size=32), learning_rate=0.01)
+
+
+def test_same_seed_same_weights_and_a_strategy_argument():
+    rng = np.random.default_rng(0)
+    x, y = rng.uniform(0, 255, (48, 32, 32, 1)).astype("float32"), rng.integers(0, 3, 48)
+    runs = [fl.train(build, x, y, epochs=2, batch_size=16, seed=3, verbose=0) for _ in range(2)]
+    for a, b in zip(runs[0].model.weights, runs[1].model.weights):
+        np.testing.assert_array_equal(snapshot(a), snapshot(b))
+    strategy = tf.distribute.OneDeviceStrategy("/cpu:0")
+    result = fl.train(build, x, y, epochs=1, batch_size=16, seed=3, strategy=strategy, verbose=0)
+    assert result.model.distribute_strategy is strategy and result.epochs_run == 1
+
+
+def test_early_stopping_restores_the_best_weights():
+    keras.utils.set_random_seed(0)
+    rng = np.random.default_rng(0)
+    x, y = rng.normal(size=(64, 909)).astype("float32"), rng.integers(0, 2, 64)
+    xv, yv = rng.normal(size=(32, 909)).astype("float32"), rng.integers(0, 2, 32)  # noise: val loss soon rises
+    result = fl.train(lambda: fl.dct_cnn(2), x, y, validation_data=(xv, yv), epochs=30, batch_size=16,
+                      callbacks=[fl.early_stopping(patience=2)], verbose=0)  # fmt: skip
+    assert result.epochs_run < 30
+    best = min(result.history["val_loss"])
+    assert result.model.evaluate(xv, yv, verbose=0)[0] == pytest.approx(best, rel=1e-4)
+
+
+def test_train_validates_epochs():
+    with pytest.raises(ValueError, match="Expected epochs a positive integer. Received: 0"):
+        fl.train(build, np.zeros((1, 32, 32, 1)), np.zeros(1), epochs=0)
