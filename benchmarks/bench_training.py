@@ -1,0 +1,86 @@
+"""Training throughput of MISLnet (paper 2) and the 1-D DCT CNN (paper 1) on this machine.
+
+Prints samples/s, the effective FLOP/s of training (counted from the layer shapes:
+forward multiply-adds x 2, and x 3 for forward + backward), and that as a fraction
+of a float32 matrix-multiply peak measured in the same run. Medians over repeats.
+Run: `.venv/bin/python benchmarks/bench_training.py`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import time
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+import keras  # noqa: E402
+import numpy as np  # noqa: E402
+import tensorflow as tf  # noqa: E402
+
+import forensiclib as fl  # noqa: E402
+
+
+def forward_flops(model: keras.Model) -> float:
+    """FLOPs of one forward pass of one sample: 2 x multiply-adds of the conv and dense layers."""
+    total = 0.0
+    for layer in model.layers:
+        if isinstance(layer, (keras.layers.Conv2D, keras.layers.Conv1D)):
+            out = np.prod(layer.output.shape[1:-1])
+            total += 2.0 * np.prod(layer.kernel.shape) * out
+        elif isinstance(layer, keras.layers.Dense):
+            total += 2.0 * np.prod(layer.kernel.shape)
+    return total
+
+
+def matmul_peak(n: int = 2048, repeats: int = 10) -> float:
+    a = tf.random.normal((n, n))
+    b = tf.random.normal((n, n))
+    tf.linalg.matmul(a, b).numpy()
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        tf.linalg.matmul(a, b).numpy()
+        times.append(time.perf_counter() - start)
+    return 2.0 * n**3 / min(times)
+
+
+def training_rate(model: keras.Model, x: np.ndarray, y: np.ndarray, batch_size: int, repeats: int) -> float:
+    model.fit(x[:batch_size], y[:batch_size], batch_size=batch_size, epochs=1, verbose=0)  # compile and warm up
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        model.fit(x, y, batch_size=batch_size, epochs=1, verbose=0, shuffle=False)
+        times.append(time.perf_counter() - start)
+    return len(x) / statistics.median(times)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeats", type=int, default=3, help="timed epochs per network (median reported)")
+    parser.add_argument("--steps", type=int, default=6, help="batches per timed epoch")
+    args = parser.parse_args()
+    rng = np.random.default_rng(0)
+    peak = matmul_peak()
+    print(f"float32 matmul peak (2048x2048, best of 10): {peak / 1e9:.1f} GFLOP/s, {os.cpu_count()} cores\n")
+    cases = [("MISLnet 64x64", lambda: fl.compile_mislnet(fl.mislnet(6, input_size=64)), (64, 64, 1), 40),
+             ("MISLnet 256x256", lambda: fl.compile_mislnet(fl.mislnet(6)), (256, 256, 1), 40),
+             ("DCT CNN 909", lambda: fl.dct_cnn(8), (909,), 128)]  # fmt: skip
+    print(f"{'network':18s} {'batch':>5s} {'samples/s':>10s} {'GFLOP/sample':>13s} {'GFLOP/s':>8s} {'of peak':>8s}")
+    peak_after = []
+    for name, build, shape, batch in cases:
+        keras.utils.set_random_seed(0)
+        model = build()
+        n = batch * args.steps
+        x = rng.uniform(0, 255, (n, *shape)).astype("float32")
+        y = rng.integers(0, model.output_shape[-1], n)
+        rate = training_rate(model, x, y, batch, args.repeats)
+        flops = 3 * forward_flops(model)
+        print(f"{name:18s} {batch:5d} {rate:10.1f} {flops / 1e9:13.3f} {rate * flops / 1e9:8.1f} {rate * flops / peak:8.1%}")
+        peak_after.append(matmul_peak(repeats=3))
+    print(f"\nmatmul peak re-measured after each network: {[round(p / 1e9, 1) for p in peak_after]} GFLOP/s")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,43 @@
+import matplotlib
+
+matplotlib.use("Agg")
+
+import numpy as np  # noqa: E402
+import pytest  # noqa: E402
+
+import forensiclib as fl  # noqa: E402
+from forensiclib import plots  # noqa: E402
+
+
+def test_feature_figures(photo_jpegs):
+    image = fl.read_dct(photo_jpegs["chelsea", 75, "4:2:0"])
+    vector = fl.image_features(image).features[0]
+    assert len(plots.plot_quantization_table(image.quantization_table).axes) == 2  # heat map + colour bar
+    assert len(plots.plot_mode_histograms([vector, vector], labels=["a", "b"]).axes) == 9
+    assert len(plots.plot_zigzag_modes(9).axes) == 10
+    assert len(plots.plot_patch_grid(fl.load_photo("chelsea")).axes) == 2
+    with pytest.raises(ValueError, match=r"Expected vectors of length 909. Received shape \(10,\)"):
+        plots.plot_mode_histograms(np.zeros(10))
+
+
+def test_confusion_matrix_figure_shows_every_cell():
+    matrix = np.array([[90.0, 10.0], [5.0, 95.0]])
+    fig = plots.plot_confusion_matrix(matrix, ["facebook", "flickr"], published=[[96.15, 3.85], [0.03, 99.79]])
+    texts = [t.get_text() for t in fig.axes[0].texts]
+    assert texts == ["90.0\n(96.2)", "10.0\n(3.9)", "5.0\n(0.0)", "95.0\n(99.8)"]
+    with pytest.raises(ValueError, match=r"Expected a 3x3 matrix"):
+        plots.plot_confusion_matrix(matrix, ["a", "b", "c"])
+
+
+def test_share_depth_figure_has_one_line_per_series():
+    depths = 7
+    fig = plots.plot_share_depth(
+        transfer={"camera": np.linspace(0.9, 0.6, depths), "manipulation": np.linspace(0.99, 0.97, depths)},
+        multitask={"camera": np.full(depths, 0.95)},
+        single_task={"camera": 0.975, "manipulation": 0.996},
+        published={"camera": {"constr": 0.975, "fc2": 0.578}},
+    )
+    labels = [line.get_label() for line in fig.axes[0].lines]
+    assert labels == ["camera: transfer", "manipulation: transfer", "camera: multitask", "camera: single task",
+                      "manipulation: single task", "camera: paper (reported points)"]  # fmt: skip
+    np.testing.assert_allclose(fig.axes[0].lines[-1].get_ydata(), [97.5, 57.8])
