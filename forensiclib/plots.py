@@ -19,6 +19,8 @@ __all__ = [
     "plot_mode_histograms",
     "plot_confusion_matrix",
     "plot_share_depth",
+    "plot_image_grid",
+    "plot_quantization_tables",
 ]
 
 
@@ -225,5 +227,50 @@ def plot_share_depth(
     ax.set(xlabel="share depth", ylabel="accuracy (%)", title=title)
     ax.grid(alpha=0.3)
     ax.legend(fontsize=8, loc="lower left")
+    fig.tight_layout()
+    return fig
+
+
+def plot_image_grid(images: Sequence[np.ndarray], titles: Sequence[str] | None = None, *, n_cols: int = 4,
+                    size: float = 2.6):  # fmt: skip
+    """Images (uint8 RGB or gray arrays) in a grid with optional titles."""
+    plt = _pyplot()
+    n = len(images)
+    if n == 0:
+        raise ValueError("Expected at least one image. Received none")
+    n_cols = min(n_cols, n)
+    n_rows = -(-n // n_cols)
+    fig, axes = plt.subplots(n_rows, n_cols, figsize=(size * n_cols, size * n_rows), squeeze=False)
+    for ax in axes.flat:
+        ax.axis("off")
+    for k, image in enumerate(images):
+        ax = axes.flat[k]
+        ax.imshow(image, cmap="gray" if np.ndim(image) == 2 else None, vmin=0, vmax=255, interpolation="nearest")
+        if titles is not None:
+            ax.set_title(titles[k], fontsize=9)
+    fig.tight_layout()
+    return fig
+
+
+def plot_quantization_tables(tables: dict[str, np.ndarray], *, n_cols: int = 4):
+    """Several 8x8 luminance tables side by side on one colour scale, titled with their estimated IJG quality."""
+    from .jpeg import estimate_quality
+
+    plt = _pyplot()
+    names = list(tables)
+    n_cols = min(n_cols, len(names))
+    n_rows = -(-len(names) // n_cols)
+    vmax = max(float(np.max(t)) for t in tables.values())
+    fig, axes = plt.subplots(n_rows, n_cols, figsize=(2.7 * n_cols, 2.9 * n_rows), squeeze=False)
+    for ax in axes.flat:
+        ax.axis("off")
+    for ax, name in zip(axes.flat, names):
+        table = np.asarray(tables[name])
+        ax.imshow(table, cmap="viridis", vmin=0, vmax=vmax)
+        for (row, col), value in np.ndenumerate(table):
+            ax.text(col, row, str(value), ha="center", va="center", fontsize=5.5,
+                    color="white" if value < vmax / 2 else "black")  # fmt: skip
+        estimate = estimate_quality(table)
+        ax.set_title(f"{name}\nQ~{estimate.quality}{'' if estimate.exact else ' (not IJG)'}", fontsize=9)
     fig.tight_layout()
     return fig

@@ -41,3 +41,14 @@ def test_share_depth_figure_has_one_line_per_series():
     assert labels == ["camera: transfer", "manipulation: transfer", "camera: multitask", "camera: single task",
                       "manipulation: single task", "camera: paper (reported points)"]  # fmt: skip
     np.testing.assert_allclose(fig.axes[0].lines[-1].get_ydata(), [97.5, 57.8])
+
+
+def test_image_grid_and_quantization_tables():
+    images = [np.zeros((8, 8), np.uint8), np.full((8, 8, 3), 200, np.uint8), np.zeros((8, 8), np.uint8)]
+    fig = plots.plot_image_grid(images, ["a", "b", "c"], n_cols=2)
+    assert [ax.get_title() for ax in fig.axes] == ["a", "b", "c", ""]
+    with pytest.raises(ValueError, match="Expected at least one image"):
+        plots.plot_image_grid([])
+    tables = {"q50": fl.ijg_quantization_table(50), "q90": fl.ijg_quantization_table(90)}
+    fig = plots.plot_quantization_tables(tables)
+    assert [ax.get_title() for ax in fig.axes] == ["q50\nQ~50", "q90\nQ~90"]
