@@ -157,9 +157,11 @@ def plot_mode_histograms(
     ylabel = "fraction of blocks" if params.normalize else "count"
     for ax in axes[:, 0]:
         ax.set_ylabel(ylabel)
-    if any(labels):
-        axes.flat[0].legend(fontsize=8)
     fig.tight_layout()
+    if any(labels):
+        handles, names = axes.flat[0].get_legend_handles_labels()
+        fig.legend(handles, names, loc="lower center", ncol=min(len(names), 8), fontsize=8, frameon=False)
+        fig.subplots_adjust(bottom=0.1 + 0.02 * (3 - n_rows))
     return fig
 
 
@@ -261,7 +263,7 @@ def plot_quantization_tables(tables: dict[str, np.ndarray], *, n_cols: int = 4):
     n_cols = min(n_cols, len(names))
     n_rows = -(-len(names) // n_cols)
     vmax = max(float(np.max(t)) for t in tables.values())
-    fig, axes = plt.subplots(n_rows, n_cols, figsize=(2.7 * n_cols, 2.9 * n_rows), squeeze=False)
+    fig, axes = plt.subplots(n_rows, n_cols, figsize=(2.7 * n_cols, 3.3 * n_rows), squeeze=False)
     for ax in axes.flat:
         ax.axis("off")
     for ax, name in zip(axes.flat, names):
