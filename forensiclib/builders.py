@@ -36,6 +36,7 @@ import numpy as np
 from . import cache
 from .datasets import ImageDataset, load_manifest, write_manifest
 from .jpeg import encode_jpeg
+from .paper import PAPER1_CLASSES_3, PAPER1_CLASSES_8
 
 __all__ = [
     "PAPER1_PLATFORMS",
@@ -51,9 +52,9 @@ __all__ = [
 
 #: Bump when a builder's output changes, so cached datasets are rebuilt.
 BUILDERS_VERSION = 1
-PAPER1_PLATFORMS = ("facebook", "flickr", "twitter")
+PAPER1_PLATFORMS = PAPER1_CLASSES_3
 #: Paper 1, Table VII, in its order; `original` is the camera's own JPEG.
-IPLAB_CLASSES = ("facebook", "flickr", "google_plus", "instagram", "original", "telegram", "twitter", "whatsapp")
+IPLAB_CLASSES = PAPER1_CLASSES_8
 
 
 @dataclasses.dataclass(frozen=True)

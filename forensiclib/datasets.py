@@ -110,6 +110,7 @@ def split_by_group(
 
     Groups are shuffled and cut by the fractions, so all files of a source
     (every platform's copy, every manipulated version) land in the same split.
+    Validation and test get at least one group each when their fraction is not 0.
 
     Returns:
         `{"train": ..., "validation": ..., "test": ...}`.
@@ -120,7 +121,13 @@ def split_by_group(
         raise ValueError(f"Expected three non-negative fractions summing to 1. Received: {fractions.tolist()}")
     groups = np.unique(dataset.groups)
     rng.shuffle(groups)
-    cuts = np.rint(np.cumsum(fractions)[:2] * len(groups)).astype(int)
+    sizes = [max(1, int(np.rint(f * len(groups)))) if f > 0 else 0 for f in fractions[1:]]
+    if len(groups) - sum(sizes) < 1:
+        raise ValueError(
+            f"Expected at least {sum(sizes) + 1} source groups in {dataset.name!r} to split by "
+            f"{fractions.tolist()}. Received {len(groups)}"
+        )
+    cuts = [len(groups) - sum(sizes), len(groups) - sizes[1]]
     parts = np.split(groups, cuts)
     return {name: dataset.subset(np.isin(dataset.groups, part)) for name, part in zip(("train", "validation", "test"), parts)}
 

@@ -21,6 +21,8 @@ __all__ = [
     "plot_share_depth",
     "plot_image_grid",
     "plot_quantization_tables",
+    "plot_training_history",
+    "plot_tpr_comparison",
 ]
 
 
@@ -274,5 +276,48 @@ def plot_quantization_tables(tables: dict[str, np.ndarray], *, n_cols: int = 4):
                     color="white" if value < vmax / 2 else "black")  # fmt: skip
         estimate = estimate_quality(table)
         ax.set_title(f"{name}\nQ~{estimate.quality}{'' if estimate.exact else ' (not IJG)'}", fontsize=9)
+    fig.tight_layout()
+    return fig
+
+
+def plot_training_history(history: dict[str, Sequence[float]], *, title: str = "Training"):
+    """Loss and accuracy per epoch, training and validation (the curve early stopping watches)."""
+    plt = _pyplot()
+    fig, (left, right) = plt.subplots(1, 2, figsize=(9, 3.2))
+    for key, ax in (("loss", left), ("accuracy", right)):
+        for prefix, style in (("", "-o"), ("val_", "--s")):
+            values = history.get(prefix + key)
+            if values:
+                ax.plot(np.arange(1, len(values) + 1), values, style, ms=3, label=(prefix or "train_") + key)
+        ax.set(xlabel="epoch", ylabel=key)
+        ax.grid(alpha=0.3)
+        ax.legend(fontsize=8)
+    fig.suptitle(title, fontsize=10)
+    fig.tight_layout()
+    return fig
+
+
+def plot_tpr_comparison(tprs: dict[str, dict[str, Sequence[float]]], class_names: Sequence[str], *,
+                        title: str = "True positive rate by class"):  # fmt: skip
+    """Paper 1's Fig. 3: per dataset (one panel each), TPR per class for each method as grouped bars.
+
+    Args:
+        tprs: dataset -> method -> TPR (0..1) per class.
+        class_names: the classes, in order.
+    """
+    plt = _pyplot()
+    fig, axes = plt.subplots(1, len(tprs), figsize=(4 * len(tprs), 3.4), squeeze=False, sharey=True)
+    for ax, (dataset, methods) in zip(axes[0], tprs.items()):
+        width = 0.8 / len(methods)
+        x = np.arange(len(class_names))
+        for k, (method, values) in enumerate(methods.items()):
+            ax.bar(x + (k - (len(methods) - 1) / 2) * width, np.asarray(values) * 100, width, label=method)
+        ax.set_xticks(x, class_names, rotation=30, ha="right")
+        ax.set_title(dataset, fontsize=10)
+        ax.set_ylim(0, 105)
+        ax.grid(axis="y", alpha=0.3)
+    axes[0, 0].set_ylabel("TPR (%)")
+    axes[0, 0].legend(fontsize=8, loc="lower left")
+    fig.suptitle(title, fontsize=10)
     fig.tight_layout()
     return fig

@@ -64,6 +64,15 @@ class Session:
         figure.savefig(path, dpi=dpi, bbox_inches="tight")
         return path
 
+    def save_confusion(self, matrix, class_names, name: str, *, published=None) -> Path:
+        """Save a percent confusion matrix as `<name>.csv` and `<name>.md` (with the paper's numbers if given)."""
+        from .evaluate import confusion_table
+
+        rows = [",".join(["true/predicted", *class_names])]
+        rows += [",".join([c, *(f"{v:.2f}" for v in row)]) for c, row in zip(class_names, np.asarray(matrix))]
+        (self.output_dir / f"{name}.csv").write_text("\n".join(rows) + "\n")
+        return self.save_text(confusion_table(matrix, class_names, published=published) + "\n", f"{name}.md")
+
     def save_text(self, text: str, name: str) -> Path:
         """Save a text/markdown/csv output as `<output_dir>/<name>`; returns the path."""
         path = self.output_dir / name

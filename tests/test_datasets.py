@@ -37,6 +37,10 @@ def test_group_split_fractions_and_errors(tmp_path):
     data = make(tmp_path, 30)  # 10 groups of 3 files
     parts = split_by_group(data, random_state=3)
     assert [len(np.unique(p.groups)) for p in parts.values()] == [8, 1, 1]
+    small = split_by_group(make(tmp_path, 9), random_state=0)  # 3 groups: one in each split
+    assert [len(np.unique(p.groups)) for p in small.values()] == [1, 1, 1]
+    with pytest.raises(ValueError, match=r"Expected at least 3 source groups in 'toy' to split by \[0.8, 0.1, 0.1\]. Received 2"):
+        split_by_group(make(tmp_path, 6))
     with pytest.raises(ValueError, match=r"Expected three non-negative fractions summing to 1. Received: \[0.5, 0.5, 0.5\]"):
         split_by_group(data, (0.5, 0.5, 0.5))
 
