@@ -14,6 +14,7 @@ are the same bytes whether built by one process or several.
 | `build_uncontrolled_social` | Public social (paper 1): different images per platform, varied sizes, cameras and qualities | facebook, flickr, twitter | image |
 | `build_iplab_like` | IPLab (paper 1): camera originals at two resolutions, each shared on 7 platforms | Table VII's 8 classes | source image |
 | `build_manipulations` | paper 2's manipulation set: central green blocks of camera JPEGs, six operations | the 6 manipulations | source image |
+| `build_sharing_chains` | paper 1's future work: camera originals shared on one platform, then another | "a_then_b" pairs | source image |
 | `build_cameras` | paper 2's camera sets: task "B" (20 models) or "C" (5 disjoint models), 2+ devices each | camera models | image (devices in `devices`) |
 
 These are simulations: camera and platform models are approximations (see
@@ -46,6 +47,7 @@ __all__ = [
     "build_iplab_like",
     "build_manipulations",
     "build_cameras",
+    "build_sharing_chains",
     "BUILDERS",
     "build_dataset",
 ]
@@ -416,6 +418,56 @@ def build_cameras(
                   progress=progress)  # fmt: skip
 
 
+def _chain_item(job) -> list[_Record]:
+    from .synth.cameras import capture_jpeg
+    from .synth.platforms import share_chain
+
+    root, (index, seed, size, pairs, n_phones) = job
+    rng = np.random.default_rng(seed)
+    device = _device("B", int(rng.integers(n_phones)), int(rng.integers(2)))
+    records = []
+    with tempfile.TemporaryDirectory() as tmp:
+        original = capture_jpeg(_scene(size, int(rng.integers(2**31))), device, Path(tmp) / "camera.jpg",
+                                random_state=rng)  # fmt: skip
+        for label, (first, last) in enumerate(pairs):
+            relative = f"{first}_then_{last}/{index:05d}.jpg"
+            share_chain(original, [first, last], root / relative, random_state=int(rng.integers(2**31)))
+            records.append(_Record(relative, label, index))
+    return records
+
+
+def build_sharing_chains(
+    n_sources: int,
+    *,
+    platforms: Sequence[str] = PAPER1_PLATFORMS,
+    size: tuple[int, int] = (480, 640),
+    n_phones: int = 6,
+    random_state: int = 0,
+    cache_dir: str | Path | None = None,
+    n_jobs: int = 1,
+    progress: bool = True,
+) -> ImageDataset:
+    """Sharing chains: each camera original shared on one platform, downloaded, and shared on another.
+
+    Every ordered pair of different platforms gets a copy of every source, so the
+    classes are `"<first>_then_<last>"`; `ImageDataset.relabel` turns them into
+    "last platform" or "first platform" tasks (paper 1, Sec. V, future work).
+    """
+    _check_positive("n_sources", n_sources)
+    size = _check_size("size", size)
+    pairs = tuple((a, b) for a in platforms for b in platforms if a != b)
+    if not pairs:
+        raise ValueError(f"Expected at least two platforms. Received: {list(platforms)}")
+    parameters = dict(n_sources=n_sources, platforms=list(platforms), size=size, n_phones=n_phones,
+                      random_state=random_state)  # fmt: skip
+    items = [(i, _item_seed(random_state, i), size, pairs, n_phones) for i in range(n_sources)]
+    description = (f"simulated sharing chains: {n_sources} camera originals ({size[1]}x{size[0]}), each shared on "
+                   f"every ordered pair of {', '.join(platforms)}")  # fmt: skip
+    return _build("sharing_chains", [f"{a}_then_{b}" for a, b in pairs], parameters, _chain_item, items,
+                  description=description, with_devices=False, cache_dir=cache_dir, n_jobs=n_jobs,
+                  progress=progress)  # fmt: skip
+
+
 #: Builders by name, for notebooks that take the dataset as a parameter.
 BUILDERS: dict[str, Callable[..., ImageDataset]] = {
     "controlled_social": build_controlled_social,
@@ -423,6 +475,7 @@ BUILDERS: dict[str, Callable[..., ImageDataset]] = {
     "iplab_like": build_iplab_like,
     "manipulations": build_manipulations,
     "cameras": build_cameras,
+    "sharing_chains": build_sharing_chains,
 }
 
 

@@ -85,6 +85,19 @@ class ImageDataset:
         relabel[old] = np.arange(len(names))
         return dataclasses.replace(subset, classes=tuple(names), labels=relabel[subset.labels])
 
+    def relabel(self, mapping: dict[str, str], *, name: str | None = None) -> ImageDataset:
+        """Merge or rename classes: `mapping` sends every current class to a new one (new classes sorted).
+
+        Example:
+            >>> by_last = chains.relabel({c: c.split("_then_")[-1] for c in chains.classes})  # doctest: +SKIP
+        """
+        missing = [c for c in self.classes if c not in mapping]
+        if missing:
+            raise ValueError(f"Expected a new class for every class. Received none for {missing}")
+        classes = tuple(sorted(set(mapping[c] for c in self.classes)))
+        lookup = np.array([classes.index(mapping[c]) for c in self.classes])
+        return dataclasses.replace(self, name=name or self.name, classes=classes, labels=lookup[self.labels])
+
     def class_counts(self) -> dict[str, int]:
         """Files per class."""
         counts = np.bincount(self.labels, minlength=len(self.classes))

@@ -102,3 +102,19 @@ def test_builder_arguments_are_validated(tmp_path):
         builders.build_manipulations(1, blocks_per_image=2, cache_dir=tmp_path)
     with pytest.raises(ValueError, match=r"Expected a dataset among \[.*\]. Received: 'ucid'"):
         builders.build_dataset("ucid")
+
+
+def test_sharing_chains_and_relabelling(tmp_path):
+    chains = builders.build_sharing_chains(2, platforms=("facebook", "twitter", "whatsapp"), size=(128, 160),
+                                           cache_dir=tmp_path, progress=False)  # fmt: skip
+    assert len(chains) == 2 * 6 and "facebook_then_whatsapp" in chains.classes
+    by_last = chains.relabel({c: c.split("_then_")[1] for c in chains.classes})
+    assert by_last.classes == ("facebook", "twitter", "whatsapp")
+    for path, label in zip(by_last.files, by_last.labels):
+        assert path.parent.name.endswith("_then_" + by_last.classes[label])
+    from forensiclib import read_dct
+
+    whatsapp_last = by_last.files[list(by_last.labels).index(2)]
+    assert read_dct(whatsapp_last).width <= 1600  # the last platform's processing shows
+    with pytest.raises(ValueError, match=r"Expected a new class for every class. Received none for"):
+        chains.relabel({"facebook_then_twitter": "x"})
