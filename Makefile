@@ -48,6 +48,7 @@ lab: setup
 bench: setup
 	$(BIN)/python benchmarks/bench_features.py
 	$(BIN)/python benchmarks/bench_training.py
+	$(BIN)/python benchmarks/bench_datasets.py
 
 clean:
 	rm -rf results/smoke results/default results/paper .cache $(VENV) *.egg-info .pytest_cache
