@@ -91,7 +91,7 @@ def train(
         batch_size=batch_size,
         steps_per_epoch=steps_per_epoch,
         callbacks=list(callbacks),
-        shuffle=True,
+        shuffle=not isinstance(x, tf.data.Dataset),  # datasets shuffle themselves
         verbose=verbose,
     )
     return TrainResult(model=model, history={k: [float(v) for v in vs] for k, vs in history.history.items()})

@@ -1,0 +1,294 @@
+"""Paper 2's experiments as library calls (forensiclib.unified): patches, caching, transfer, multitask, trees."""
+
+import dataclasses
+
+import numpy as np
+import pytest
+from PIL import Image
+
+import forensiclib as fl
+from forensiclib import builders, unified
+from forensiclib.models import SHARE_DEPTHS, block_layers
+
+from .helpers import snapshot
+
+SIZE = 32
+SETTINGS = unified.UnifiedSettings(patch_size=SIZE, epochs=1, batch_size=8, transfer_batch_size=8, learning_rate=0.01)
+
+
+@pytest.fixture(scope="module")
+def data(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("unified")
+    manipulations = builders.build_manipulations(2, block_size=32, blocks_per_image=4, cache_dir=folder, progress=False)
+    cameras = builders.build_cameras("C", 2, size=(64, 64), cache_dir=folder, progress=False)
+    a = fl.split_by_group(manipulations, (0.5, 0.0, 0.5), random_state=0)
+    c = fl.split_by_device(cameras, random_state=0)
+    patches = dict(patch_size=SIZE, patches_per_image=2, random_state=0)
+    return dict(
+        folder=folder, manipulations=manipulations, cameras=cameras,
+        a_train=unified.patches_from_dataset(a["train"], patch_size=SIZE),
+        a_test=unified.patches_from_dataset(a["test"], patch_size=SIZE),
+        c_train=unified.patches_from_dataset(c["train"], **patches),
+        c_test=unified.patches_from_dataset(c["test"], **patches),
+    )  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def source(data):
+    """A single-task camera network (task C), the source of the transfer tests."""
+    folder = data["folder"] / "r"
+    return unified.train_single_task(data["c_train"], data["c_test"], SETTINGS, cache_dir=folder, verbose=0)
+
+
+def forbid_training(monkeypatch):
+    def fail(*args, **kwargs):
+        raise AssertionError("trained again despite a cached result")
+
+    monkeypatch.setattr("forensiclib.training.train", fail)
+
+
+# --- patches -----------------------------------------------------------------------------------
+
+
+def test_manipulation_blocks_give_one_patch_each_or_a_grid(data):
+    dataset = data["manipulations"]
+    patches = unified.patches_from_dataset(dataset, patch_size=SIZE)
+    assert patches.x.shape == (len(dataset), SIZE, SIZE, 1) and patches.x.dtype == np.float32
+    assert patches.y.dtype == patches.image.dtype == np.int64 and patches.devices is None
+    np.testing.assert_array_equal(patches.image, np.arange(len(dataset)))
+    np.testing.assert_array_equal(patches.y, dataset.labels)
+    assert patches.classes == dataset.classes
+    for i in (0, 7, len(dataset) - 1):
+        np.testing.assert_array_equal(patches.x[i, :, :, 0], np.asarray(Image.open(dataset.files[i])))
+    quarters = unified.patches_from_dataset(dataset, patch_size=16)
+    assert len(quarters) == 4 * len(dataset)
+    block = np.asarray(Image.open(dataset.files[0]), dtype=np.float32)
+    corners = [block[:16, :16], block[:16, 16:], block[16:, :16], block[16:, 16:]]
+    np.testing.assert_array_equal(quarters.x[:4, :, :, 0], corners)
+
+
+def test_camera_patches_are_the_green_channel_on_a_grid_chosen_at_random(data):
+    dataset = data["cameras"]
+    every = unified.patches_from_dataset(dataset, patch_size=SIZE)
+    assert len(every) == 4 * len(dataset)
+    np.testing.assert_array_equal(every.devices, dataset.devices[every.image])
+    differs_from_luminance = False
+    for i in (0, 5, len(dataset) - 1):
+        rgb = np.asarray(Image.open(dataset.files[i]).convert("RGB"))
+        green = rgb[:, :, 1].astype(np.float32)
+        expected = [green[:32, :32], green[:32, 32:], green[32:, :32], green[32:, 32:]]
+        np.testing.assert_array_equal(every.x[every.image == i, :, :, 0], expected)
+        luminance = np.asarray(Image.open(dataset.files[i]).convert("L"), dtype=np.float32)
+        differs_from_luminance |= not np.array_equal(green, luminance)
+    assert differs_from_luminance
+    chosen = unified.patches_from_dataset(dataset, patch_size=SIZE, patches_per_image=2, random_state=1)
+    assert np.bincount(chosen.image).tolist() == [2] * len(dataset)
+    for patch, i in zip(chosen.x, chosen.image):
+        assert any(np.array_equal(patch, p) for p in every.x[every.image == i])
+    again = unified.patches_from_dataset(dataset, patch_size=SIZE, patches_per_image=2, random_state=1)
+    other = unified.patches_from_dataset(dataset, patch_size=SIZE, patches_per_image=2, random_state=2)
+    np.testing.assert_array_equal(again.x, chosen.x)
+    assert not np.array_equal(other.x, chosen.x)
+
+
+def test_grid_is_centred_on_the_jpeg_block_grid_and_bad_files_are_refused(tmp_path):
+    rgb = fl.load_photo("chelsea")[:100, :150]
+    path = fl.encode_jpeg(rgb, tmp_path / "photo.jpg", quality=95)
+    dataset = fl.ImageDataset("one", ("a",), (path,), np.zeros(1, np.int64), np.zeros(1, np.int64))
+    patches = unified.patches_from_dataset(dataset, patch_size=32)
+    green = np.asarray(Image.open(path).convert("RGB"))[:, :, 1]
+    top, left = 0, 8  # centring offsets (2, 11) moved up/left onto the 8x8 grid
+    assert len(patches) == 3 * 4
+    np.testing.assert_array_equal(patches.x[5, :, :, 0], green[top + 32 : top + 64, left + 32 : left + 64])
+    with pytest.raises(fl.ImageReadError, match=r"photo.jpg: image of 150x100 pixels is smaller than one 128x128 "):
+        unified.patches_from_dataset(dataset, patch_size=128)
+    (tmp_path / "notes.jpg").write_text("not an image")
+    broken = dataclasses.replace(dataset, files=(tmp_path / "notes.jpg",))
+    with pytest.raises(fl.ImageReadError, match=r"notes.jpg: expected an image Pillow can decode"):
+        unified.patches_from_dataset(broken, patch_size=32)
+
+
+# --- single task and its cache -----------------------------------------------------------------
+
+
+def test_single_task_result_and_cache_reuse(data, source, monkeypatch):
+    k = len(data["c_train"].classes)
+    assert not source.from_cache and source.model_path.is_file()
+    assert source.evaluation.probabilities.shape == (len(data["c_test"]), k)
+    assert source.evaluation.confusion().shape == (k, k) and 0 <= source.accuracy <= 1
+    np.testing.assert_array_equal(source.evaluation.labels, data["c_test"].y)
+    forbid_training(monkeypatch)
+    again = unified.train_single_task(data["c_train"], data["c_test"], SETTINGS, cache_dir=data["folder"] / "r")
+    assert again.from_cache and again.history == source.history
+    np.testing.assert_array_equal(again.evaluation.probabilities, source.evaluation.probabilities)
+    np.testing.assert_allclose(again.model.predict(data["c_test"].x, verbose=0), source.evaluation.probabilities,
+                               atol=1e-5)  # fmt: skip
+    changed = dataclasses.replace(SETTINGS, epochs=2)  # another key: would train
+    with pytest.raises(AssertionError, match="trained again"):
+        unified.train_single_task(data["c_train"], data["c_test"], changed, cache_dir=data["folder"] / "r")
+
+
+def test_a_result_without_its_model_file_is_a_miss(data, source, tmp_path, monkeypatch):
+    import shutil
+
+    entry = source.model_path.parent
+    shutil.copytree(entry, tmp_path / entry.name)
+    forbid_training(monkeypatch)
+    assert unified.train_single_task(data["c_train"], data["c_test"], SETTINGS, cache_dir=tmp_path).from_cache
+    (tmp_path / entry.name / "model.keras").unlink()
+    with pytest.raises(AssertionError, match="trained again"):
+        unified.train_single_task(data["c_train"], data["c_test"], SETTINGS, cache_dir=tmp_path)
+
+
+# --- transfer ----------------------------------------------------------------------------------
+
+
+def weights_of(model, depths):
+    return [snapshot(w) for d in depths for layer in block_layers(model, d) for w in layer.weights]
+
+
+def test_frozen_features_plus_head_is_the_transfer_model(data, source):
+    """The fast path's head on the frozen features computes, and learns, as the full transfer model."""
+    share_depth = "conv2"  # frozen batch normalisation below, a conv block with its own above
+    before = weights_of(source.model, SHARE_DEPTHS)
+    head = unified.train_transfer_head(source, share_depth, data["a_train"], SETTINGS, verbose=0).model
+    assembled = unified.assemble_transfer_model(source, share_depth, head)
+    frozen = SHARE_DEPTHS[: SHARE_DEPTHS.index(share_depth) + 1]
+    for a, b in zip(weights_of(assembled, frozen), weights_of(source.model, frozen)):
+        np.testing.assert_array_equal(a, b)
+    for a, b in zip(weights_of(source.model, SHARE_DEPTHS), before):
+        np.testing.assert_array_equal(a, b)  # the source is untouched
+    extractor = fl.feature_extractor(source.model, share_depth)
+    x = data["a_test"].x
+    fast = head.predict(extractor.predict(x, verbose=0), verbose=0)
+    np.testing.assert_allclose(fast, assembled.predict(x, verbose=0), atol=1e-5)
+    assert not np.allclose(fast, fast[:1])  # the predictions depend on the patch
+    # Same weights, same batch, one SGD step on each: the same new weights (frozen BN in inference mode in both).
+    above = [*SHARE_DEPTHS[len(frozen) :], "output"]
+    x, y = data["a_train"].x[:8], data["a_train"].y[:8]
+    start = weights_of(head, above)
+    fl.compile_mislnet(head, learning_rate=0.05).train_on_batch(extractor.predict(x, verbose=0), y)
+    fl.compile_mislnet(assembled, learning_rate=0.05).train_on_batch(x, y)
+    moved = False
+    for a, b, s in zip(weights_of(head, above), weights_of(assembled, above), start):
+        np.testing.assert_allclose(a, b, atol=1e-5)
+        moved |= not np.allclose(a, s)
+    assert moved
+
+
+def test_the_head_trained_on_features_is_the_full_transfer_model_trained(data, source):
+    """Both paths draw the same initial weights and batches, so training gives the same weights, not only accuracy."""
+    depth, k = "conv4", len(data["a_train"].classes)
+    head = unified.train_transfer_head(source, depth, data["a_train"], SETTINGS, verbose=0).model
+    rate = SETTINGS.transfer_learning_rate
+    full = fl.train(lambda: fl.compile_mislnet(fl.transfer_model(source.model, depth, k), learning_rate=rate),
+                    data["a_train"].x, data["a_train"].y, epochs=SETTINGS.epochs,
+                    batch_size=SETTINGS.transfer_batch_size, callbacks=[fl.halving_schedule(rate)],
+                    seed=SETTINGS.seed, verbose=0).model  # fmt: skip
+    above = ["fc1", "fc2", "output"]
+    for a, b in zip(weights_of(head, above), weights_of(full, above)):
+        np.testing.assert_allclose(a, b, atol=1e-5)
+    x = data["a_test"].x
+    features = fl.feature_extractor(source.model, depth).predict(x, verbose=0)
+    np.testing.assert_allclose(head.predict(features, verbose=0), full.predict(x, verbose=0), atol=1e-5)
+
+
+def test_transfer_heads_are_seeded_and_learn_from_the_predicted_features(data, source):
+    features = fl.feature_extractor(source.model, "fc2").predict(data["a_train"].x, verbose=0)
+    first = unified.train_transfer_head(source, "fc2", data["a_train"], SETTINGS, verbose=0)
+    second = unified.train_transfer_head(source, "fc2", data["a_train"], SETTINGS, features=features, verbose=0)
+    assert first.history == second.history
+    for a, b in zip(first.model.weights, second.model.weights):
+        np.testing.assert_array_equal(snapshot(a), snapshot(b))
+
+
+def test_run_transfer_gives_one_accuracy_per_depth_and_is_cached(data, source, monkeypatch):
+    folder = data["folder"] / "r"
+    depths = ("constr", "conv2", "conv4", "fc2")
+    on_features, original = [], unified.train_transfer_head
+
+    def recording(model, share_depth, *args, **kwargs):
+        on_features.append(share_depth)
+        return original(model, share_depth, *args, **kwargs)
+
+    monkeypatch.setattr("forensiclib.unified.train_transfer_head", recording)
+    accuracies = unified.run_transfer(source, data["a_train"], data["a_test"], SETTINGS, share_depths=depths,
+                                      cache_dir=folder, verbose=0)  # fmt: skip
+    assert list(accuracies) == list(depths) and all(0 <= a <= 1 for a in accuracies.values())
+    assert on_features == ["conv2", "conv4", "fc2"]  # constr's features outgrow the patch: full transfer model
+    forbid_training(monkeypatch)
+    again = unified.run_transfer(source.model, data["a_train"], data["a_test"], SETTINGS, share_depths=depths,
+                                 cache_dir=folder)  # fmt: skip
+    assert again == accuracies
+    with pytest.raises(AssertionError, match="trained again"):  # the other path is another cache entry
+        unified.run_transfer(source, data["a_train"], data["a_test"], SETTINGS, share_depths=["fc2"],
+                             precompute_features=False, cache_dir=folder)  # fmt: skip
+
+
+# --- multitask and trees -----------------------------------------------------------------------
+
+
+def test_multitask_accuracies_per_depth_and_task_and_the_cached_hybrid(data, monkeypatch):
+    folder = data["folder"] / "r"
+    train_sets = {"manipulation": data["a_train"], "camera": data["c_train"]}
+    test_sets = {"manipulation": data["a_test"], "camera": data["c_test"]}
+    accuracies = unified.run_multitask(train_sets, test_sets, SETTINGS, share_depths=("conv1", "fc2"),
+                                       cache_dir=folder, verbose=0)  # fmt: skip
+    assert list(accuracies) == ["conv1", "fc2"]
+    for per_task in accuracies.values():
+        assert list(per_task) == ["manipulation", "camera"] and all(0 <= v <= 1 for v in per_task.values())
+    forbid_training(monkeypatch)
+    hybrid = unified.train_multitask(train_sets, "fc2", SETTINGS, cache_dir=folder)
+    assert hybrid.from_cache and hybrid.tasks == {t: p.classes for t, p in train_sets.items()}
+    for task, patches in test_sets.items():  # the cached accuracy is the loaded leg's
+        leg = fl.feature_extractor(hybrid.model, "output", task=task).predict(patches.x, verbose=0)
+        assert fl.accuracy(patches.y, leg) == accuracies["fc2"][task]
+    x = data["c_test"].x
+    np.testing.assert_allclose(fl.deep_features(hybrid.model, x, task="manipulation"),
+                               fl.deep_features(hybrid.model, x, task="camera"), atol=1e-6)  # fmt: skip
+
+
+def test_extra_trees_on_deep_features(data, source, monkeypatch):
+    train, test = data["c_train"], data["c_test"]
+    evaluation = unified.deep_feature_trees(source, train, test, n_estimators=10, n_jobs=1,
+                                            cache_dir=data["folder"] / "r")  # fmt: skip
+    assert 0 <= evaluation.accuracy <= 1 and evaluation.probabilities.shape == (len(test), len(train.classes))
+    trees = fl.extra_trees(10, random_state=0, n_jobs=1).fit(fl.deep_features(source.model, train.x), train.y)
+    np.testing.assert_array_equal(evaluation.predictions, trees.predict(fl.deep_features(source.model, test.x)))
+    monkeypatch.setattr("forensiclib.evaluate.extra_trees", lambda *a, **k: 1 / 0)
+    again = unified.deep_feature_trees(source.model, train, test, n_estimators=10, cache_dir=data["folder"] / "r")
+    assert again.accuracy == evaluation.accuracy
+
+
+# --- arguments ---------------------------------------------------------------------------------
+
+
+def test_arguments_are_validated(data, source):
+    with pytest.raises(ValueError, match="Expected epochs a positive integer. Received: 0"):
+        unified.UnifiedSettings(epochs=0)
+    with pytest.raises(ValueError, match="Expected transfer_learning_rate a positive number. Received: -1"):
+        unified.UnifiedSettings(transfer_learning_rate=-1)
+    with pytest.raises(ValueError, match="Expected patch_size an integer of at least 16. Received: 8"):
+        unified.patches_from_dataset(data["cameras"], patch_size=8)
+    with pytest.raises(ValueError, match="Expected patches_per_image a positive integer. Received: 0"):
+        unified.patches_from_dataset(data["cameras"], patches_per_image=0)
+    a_train, a_test, c_test = data["a_train"], data["a_test"], data["c_test"]
+    with pytest.raises(ValueError, match=r"Expected train_set of 64x64 patches \(settings.patch_size\). Received: 32"):
+        unified.train_single_task(a_train, a_test, dataclasses.replace(SETTINGS, patch_size=64))
+    with pytest.raises(ValueError, match=r"Expected the same classes in training and test patches. Received: \['una"):
+        unified.train_single_task(a_train, c_test, SETTINGS)
+    with pytest.raises(ValueError, match=r"Expected distinct share depths among \['constr', .*\]. Received: \['conv5"):
+        unified.run_transfer(source, a_train, a_test, SETTINGS, share_depths=["conv5"])
+    with pytest.raises(ValueError, match="Expected precompute_features True, False or None. Received: 'yes'"):
+        unified.run_transfer(source, a_train, a_test, SETTINGS, precompute_features="yes")
+    with pytest.raises(ValueError, match="Expected a keras.Model, SingleTaskResult or MultitaskNetwork. Received: str"):
+        unified.run_transfer("camera.keras", a_train, a_test, SETTINGS)
+    with pytest.raises(ValueError, match="Expected train_sets a mapping of at least two task names"):
+        unified.run_multitask({"a": a_train}, {"a": a_test}, SETTINGS)
+    with pytest.raises(ValueError, match=r"Expected test_sets for the tasks \['a', 'c'\], in order. Received: \['a'\]"):
+        unified.run_multitask({"a": a_train, "c": data["c_train"]}, {"a": a_test}, SETTINGS)
+    with pytest.raises(ValueError, match="Expected n_estimators a positive integer. Received: 0"):
+        unified.deep_feature_trees(source, data["c_train"], c_test, n_estimators=0)
+    hybrid = fl.multitask_model({"a": 6, "c": 5}, "conv4", input_size=SIZE)  # fc2 is per task: say which leg
+    with pytest.raises(ValueError, match=r"Expected task among \['a', 'c'\]: 'fc2' is not shared. Received: None"):
+        unified.deep_feature_trees(hybrid, data["c_train"], c_test)
