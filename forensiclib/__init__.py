@@ -104,6 +104,7 @@ _EXPORTS = {
     "evaluate_multitask": "unified",
     "run_multitask": "unified",
     "deep_feature_trees": "unified",
+    "paper2_patches": "unified",
     "Session": "session",
     "start_session": "session",
     "seed_everything": "session",

@@ -207,7 +207,8 @@ def plot_share_depth(
 
     Args:
         transfer: target task -> accuracy (0..1) at each depth, features transferred from the other task (solid).
-        multitask: target task -> accuracy of its leg of the multitask network at each depth (dashed).
+        multitask: target task -> accuracy of its leg of the multitask network at each depth (dashed); NaN
+            where a depth was not run.
         single_task: target task -> single-task accuracy (dotted horizontal line).
         depths: the x axis.
         published: target task -> {depth: accuracy} points the paper's text reports, drawn as crosses.
@@ -216,17 +217,22 @@ def plot_share_depth(
     fig, ax = plt.subplots(figsize=(7.5, 4.5))
     colours = {}
     x = np.arange(len(depths))
+    def finite(values):  # depths that were not run are NaN: draw the points that exist, joined
+        values = np.asarray(values, dtype=float)
+        return x[np.isfinite(values)], values[np.isfinite(values)] * 100
+
     for task, values in transfer.items():
-        (line,) = ax.plot(x, np.asarray(values) * 100, "-o", label=f"{task}: transfer")
+        (line,) = ax.plot(*finite(values), "-o", label=f"{task}: transfer")
         colours[task] = line.get_color()
     for task, values in (multitask or {}).items():
-        ax.plot(x, np.asarray(values) * 100, "--s", color=colours.get(task), label=f"{task}: multitask")
+        ax.plot(*finite(values), "--s", color=colours.get(task), label=f"{task}: multitask")
     for task, value in (single_task or {}).items():
         ax.axhline(value * 100, ls=":", color=colours.get(task, "gray"), label=f"{task}: single task")
     for task, points in (published or {}).items():
-        xs = [depths.index(d) for d in points]
-        ax.plot(xs, np.asarray(list(points.values())) * 100, "x", ms=9, mew=2, color=colours.get(task, "black"),
-                label=f"{task}: paper (reported points)")  # fmt: skip
+        shown = {d: v for d, v in points.items() if d in depths}  # points at depths on the axis
+        if shown:
+            ax.plot([list(depths).index(d) for d in shown], np.asarray(list(shown.values())) * 100, "x", ms=9, mew=2,
+                    color=colours.get(task, "black"), label=f"{task}: paper (reported points)")  # fmt: skip
     ax.set_xticks(x, depths)
     ax.set(xlabel="share depth", ylabel="accuracy (%)", title=title)
     ax.grid(alpha=0.3)

@@ -76,6 +76,8 @@ __all__ = [
     "evaluate_multitask",
     "run_multitask",
     "deep_feature_trees",
+    "PAPER2_TASKS",
+    "paper2_patches",
 ]
 
 #: Bump when what this module trains or stores changes, so cached results are recomputed.
@@ -897,3 +899,56 @@ def deep_feature_trees(
         return test_set.y, probabilities
 
     return _cached_evaluation(folder / "evaluation.npz", train_set.classes, compute)
+
+
+#: Paper 2's tasks: manipulation detection (A), 20 camera models (B), 5 other camera models with less data (C).
+PAPER2_TASKS = ("manipulation", "camera", "camera_limited")
+
+
+def paper2_patches(
+    task: str,
+    *,
+    size: int,
+    patch_size: int = 64,
+    blocks_per_image: int = 4,
+    image_side: int = 256,
+    patches_per_image: int | None = None,
+    data_dir: str | Path | None = None,
+    random_state: int = 0,
+    n_jobs: int = 1,
+    progress: bool = True,
+) -> tuple[PatchSet, PatchSet]:
+    """Training and test patches of one of paper 2's tasks (Sec. 5), simulated unless `data_dir` is given.
+
+    - `"manipulation"`: `size` camera images, `blocks_per_image` central green blocks of `patch_size` each, in
+      the six versions; 80% of the images train, 20% test (blocks of one image never in both).
+    - `"camera"` (task B, 20 models) and `"camera_limited"` (task C, 5 other models): `size` images per device,
+      two devices per model (or the real Dresden folder `data_dir`); one device per model is held out for testing.
+
+    Returns:
+        `(train, test)` PatchSets.
+    """
+    from .builders import build_cameras, build_manipulations
+    from .datasets import split_by_device, split_by_group
+
+    if task not in PAPER2_TASKS:
+        raise ValueError(f"Expected a task among {list(PAPER2_TASKS)}. Received: {task!r}")
+    if task == "manipulation":
+        dataset = build_manipulations(size, block_size=patch_size, blocks_per_image=blocks_per_image,
+                                      random_state=random_state, n_jobs=n_jobs, progress=progress)  # fmt: skip
+        parts = split_by_group(dataset, (0.8, 0.0, 0.2), random_state=random_state)
+        parts = {"train": parts["train"], "test": parts["test"]}
+    else:
+        if data_dir:
+            from .loaders import load_dresden
+
+            dataset = load_dresden(data_dir)
+        else:
+            dataset = build_cameras("B" if task == "camera" else "C", size, size=(image_side, image_side),
+                                    random_state=random_state, n_jobs=n_jobs, progress=progress)  # fmt: skip
+        parts = split_by_device(dataset, random_state=random_state)
+    return tuple(
+        patches_from_dataset(parts[name], patch_size=patch_size, patches_per_image=patches_per_image,
+                             random_state=random_state + offset)  # fmt: skip
+        for offset, name in enumerate(("train", "test"))
+    )
