@@ -37,6 +37,7 @@ __all__ = [
     "ijg_quantization_table",
     "is_jpeg",
     "encode_jpeg",
+    "open_image",
 ]
 
 #: The largest image read, in pixels; larger ones are refused as likely decompression bombs.
@@ -339,14 +340,26 @@ def _subsampling(samp_factor: np.ndarray) -> str:
     return names.get((horizontal, vertical), f"{luma_h}x{luma_v},{chroma_h}x{chroma_v}")
 
 
-def _read_pixels(path: Path) -> DCTImage:
+def open_image(path: str | Path):
+    """Open and decode an image file with Pillow; every failure becomes an `ImageReadError` naming the file.
+
+    An image that declares more than `MAX_PIXELS` pixels is refused before it is decoded (a possible
+    decompression bomb). The caller owns the returned, loaded `PIL.Image.Image` (use it in a `with`).
+    """
     from PIL import Image, UnidentifiedImageError
 
-    Image.MAX_IMAGE_PIXELS = MAX_PIXELS
+    path = Path(path)
     try:
-        with Image.open(path) as image:
-            image.load()
-            luminance = _luminance(image)
+        image = Image.open(path)
+        if image.width * image.height > MAX_PIXELS:
+            image.close()
+            raise ImageReadError(
+                path,
+                f"declares {image.width}x{image.height} pixels, more than the {MAX_PIXELS} this library "
+                "reads (possible decompression bomb)",
+            )
+        image.load()
+        return image
     except UnidentifiedImageError:
         with open(path, "rb") as f:
             head = f.read(8)
@@ -356,7 +369,14 @@ def _read_pixels(path: Path) -> DCTImage:
     except Image.DecompressionBombError as error:
         raise ImageReadError(path, f"possible decompression bomb ({error})") from None
     except (OSError, SyntaxError, ValueError) as error:
+        if isinstance(error, ImageReadError):
+            raise
         raise ImageReadError(path, f"truncated or corrupt image ({error})") from None
+
+
+def _read_pixels(path: Path) -> DCTImage:
+    with open_image(path) as image:
+        luminance = _luminance(image)
     return DCTImage(
         path=path,
         coefficients=block_dct(luminance),

@@ -170,6 +170,13 @@ def test_decompression_bomb_is_refused(tmp_path, monkeypatch, chelsea_rgb):
         fl.read_dct(path)
 
 
+def test_decompression_bomb_is_refused_for_other_formats_too(tmp_path, monkeypatch, chelsea_rgb):
+    Image.fromarray(chelsea_rgb).save(tmp_path / "big.png")
+    monkeypatch.setattr("forensiclib.jpeg.MAX_PIXELS", 1000)
+    with pytest.raises(ImageReadError, match=r"big.png: declares 451x300 pixels, more than the 1000 this library reads"):
+        fl.read_dct(tmp_path / "big.png")
+
+
 def test_encode_jpeg_validates(tmp_path, chelsea_rgb):
     with pytest.raises(ValueError, match=r"Expected subsampling one of \['4:4:4', '4:2:2', '4:2:0'\]"):
         fl.encode_jpeg(chelsea_rgb, tmp_path / "x.jpg", quality=80, subsampling="420")

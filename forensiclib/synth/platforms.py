@@ -28,7 +28,7 @@ from types import MappingProxyType
 import numpy as np
 
 from ..errors import ImageReadError
-from ..jpeg import MAX_PIXELS, is_jpeg
+from ..jpeg import is_jpeg, open_image
 
 __all__ = ["PlatformProfile", "PLATFORMS", "get_platform", "share", "share_chain"]
 
@@ -327,7 +327,7 @@ def _source_jpeg_bytes(source: str | Path | np.ndarray, profile: PlatformProfile
 
 def _load_source(source: str | Path | np.ndarray):
     """The source as an upright RGB Pillow image, and its EXIF block (bytes) or None."""
-    from PIL import Image, ImageOps, UnidentifiedImageError
+    from PIL import Image, ImageOps
 
     if isinstance(source, np.ndarray):
         shape_ok = source.ndim == 2 or (source.ndim == 3 and source.shape[2] == 3)
@@ -337,26 +337,8 @@ def _load_source(source: str | Path | np.ndarray):
                 f"Received: {source.dtype} {source.shape}"
             )
         return Image.fromarray(np.ascontiguousarray(source)).convert("RGB"), None
-    path = _source_path(source)
-    try:
-        with Image.open(path) as opened:
-            if opened.width * opened.height > MAX_PIXELS:
-                raise ImageReadError(
-                    path, f"declares {opened.width}x{opened.height} pixels (possible decompression bomb)"
-                )
-            upright = ImageOps.exif_transpose(opened)
-    except UnidentifiedImageError:
-        with open(path, "rb") as file:
-            head = file.read(8)
-        raise ImageReadError(
-            path, f"expected a JPEG, PNG or TIFF image; received a file starting with {head!r}"
-        ) from None
-    except Image.DecompressionBombError as error:
-        raise ImageReadError(path, f"possible decompression bomb ({error})") from None
-    except (OSError, SyntaxError, ValueError) as error:
-        if isinstance(error, ImageReadError):
-            raise
-        raise ImageReadError(path, f"truncated or corrupt image ({error})") from None
+    with open_image(_source_path(source)) as opened:
+        upright = ImageOps.exif_transpose(opened)
     exif = upright.info.get("exif")
     if upright.mode.startswith("I"):  # 16-bit or 32-bit integer gray: scale 16-bit data to 0..255
         values = np.asarray(upright, dtype=np.float64)
