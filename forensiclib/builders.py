@@ -263,15 +263,21 @@ def build_uncontrolled_social(
                   with_devices=False, cache_dir=cache_dir, n_jobs=n_jobs, progress=progress)  # fmt: skip
 
 
-def _iplab_item(job) -> list[_Record]:
+def _phone_original(path: Path, size: tuple[int, int], n_phones: int, rng: np.random.Generator) -> Path:
+    """A camera original of a new scene by a random device of one of the first `n_phones` task-B models."""
     from .synth.cameras import capture_jpeg
+
+    device = _device("B", int(rng.integers(n_phones)), int(rng.integers(2)))
+    return capture_jpeg(_scene(size, int(rng.integers(2**31))), device, path, random_state=rng)
+
+
+def _iplab_item(job) -> list[_Record]:
     from .synth.platforms import share
 
     root, (index, seed, size, n_phones) = job
     rng = np.random.default_rng(seed)
-    device = _device("B", int(rng.integers(n_phones)), int(rng.integers(2)))
     original = f"original/{index:05d}.jpg"
-    capture_jpeg(_scene(size, int(rng.integers(2**31))), device, root / original, random_state=rng)
+    _phone_original(root / original, size, n_phones, rng)
     records = [_Record(original, IPLAB_CLASSES.index("original"), index)]
     for label, platform in enumerate(IPLAB_CLASSES):
         if platform != "original":
@@ -419,16 +425,13 @@ def build_cameras(
 
 
 def _chain_item(job) -> list[_Record]:
-    from .synth.cameras import capture_jpeg
     from .synth.platforms import share_chain
 
     root, (index, seed, size, pairs, n_phones) = job
     rng = np.random.default_rng(seed)
-    device = _device("B", int(rng.integers(n_phones)), int(rng.integers(2)))
     records = []
     with tempfile.TemporaryDirectory() as tmp:
-        original = capture_jpeg(_scene(size, int(rng.integers(2**31))), device, Path(tmp) / "camera.jpg",
-                                random_state=rng)  # fmt: skip
+        original = _phone_original(Path(tmp) / "camera.jpg", size, n_phones, rng)
         for label, (first, last) in enumerate(pairs):
             relative = f"{first}_then_{last}/{index:05d}.jpg"
             share_chain(original, [first, last], root / relative, random_state=int(rng.integers(2**31)))
