@@ -81,7 +81,7 @@ __all__ = [
 ]
 
 #: Bump when what this module trains or stores changes, so cached results are recomputed.
-UNIFIED_VERSION = 1
+UNIFIED_VERSION = 2
 _PREDICT_BATCH = 256
 
 
