@@ -29,11 +29,17 @@ def main() -> None:
     profile = load_profile(args.profile)
     p3 = parameters("03_patch_level_3_classes", profile)
     p6 = parameters("06_sharing_chains", profile)
+    p7 = parameters("07_single_task", profile)
+    cameras = {"size": (p7["image_side"], p7["image_side"])}
     cases = [
         ("UCID-social-like", builders.build_controlled_social, (p3["ucid_social_sources"],), {}),
         ("Public-social-like", builders.build_uncontrolled_social, (p3["public_social_per_class"],), {}),
         ("IPLab-like", builders.build_iplab_like, (p3["iplab_sources"],), {}),
         ("sharing chains", builders.build_sharing_chains, (p6["chain_sources"],), {"platforms": p6["platforms"]}),
+        ("manipulations", builders.build_manipulations, (p7["manipulation_images"],),
+         {"block_size": p7["patch_size"], "blocks_per_image": p7["blocks_per_image"]}),
+        ("cameras B (20)", builders.build_cameras, ("B", p7["camera_images_per_device"]), cameras),
+        ("cameras C (5)", builders.build_cameras, ("C", p7["limited_images_per_device"]), cameras),
     ]
     print(f"profile {profile.name}, {args.jobs} worker processes\n")
     print(f"{'dataset':20s} {'files':>6s} {'MB':>7s} {'build s':>8s}")
