@@ -211,10 +211,11 @@ def plot_share_depth(
             where a depth was not run.
         single_task: target task -> single-task accuracy (dotted horizontal line).
         depths: the x axis.
-        published: target task -> {depth: accuracy} points the paper's text reports, drawn as crosses.
+        published: series -> {depth: accuracy}, the points the paper's text reports; a series is a target task
+            (`"camera"`, crosses) or a task and method (`"camera (multitask)"`, filled plus signs).
     """
     plt = _pyplot()
-    fig, ax = plt.subplots(figsize=(7.5, 4.5))
+    fig, ax = plt.subplots(figsize=(9.5, 4.5))
     colours = {}
     x = np.arange(len(depths))
     def finite(values):  # depths that were not run are NaN: draw the points that exist, joined
@@ -228,15 +229,17 @@ def plot_share_depth(
         ax.plot(*finite(values), "--s", color=colours.get(task), label=f"{task}: multitask")
     for task, value in (single_task or {}).items():
         ax.axhline(value * 100, ls=":", color=colours.get(task, "gray"), label=f"{task}: single task")
-    for task, points in (published or {}).items():
+    for series, points in (published or {}).items():
+        task, _, method = series.partition(" (")  # "camera" or "camera (multitask)"
         shown = {d: v for d, v in points.items() if d in depths}  # points at depths on the axis
         if shown:
-            ax.plot([list(depths).index(d) for d in shown], np.asarray(list(shown.values())) * 100, "x", ms=9, mew=2,
-                    color=colours.get(task, "black"), label=f"{task}: paper (reported points)")  # fmt: skip
+            ax.plot([list(depths).index(d) for d in shown], np.asarray(list(shown.values())) * 100,
+                    "P" if method.startswith("multitask") else "x", ms=9, mew=2, color=colours.get(task, "black"),
+                    label=f"{series}: paper")  # fmt: skip
     ax.set_xticks(x, depths)
     ax.set(xlabel="share depth", ylabel="accuracy (%)", title=title)
     ax.grid(alpha=0.3)
-    ax.legend(fontsize=8, loc="lower left")
+    ax.legend(fontsize=8, loc="center left", bbox_to_anchor=(1.01, 0.5))
     fig.tight_layout()
     return fig
 

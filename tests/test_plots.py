@@ -35,12 +35,13 @@ def test_share_depth_figure_has_one_line_per_series():
         transfer={"camera": np.linspace(0.9, 0.6, depths), "manipulation": np.linspace(0.99, 0.97, depths)},
         multitask={"camera": [0.95, np.nan, 0.9, np.nan, np.nan, np.nan, 0.8]},
         single_task={"camera": 0.975, "manipulation": 0.996},
-        published={"camera": {"constr": 0.975, "fc2": 0.578}},
+        published={"camera": {"constr": 0.975, "fc2": 0.578}, "camera (multitask)": {"fc2": 0.968}},
     )
     labels = [line.get_label() for line in fig.axes[0].lines]
     assert labels == ["camera: transfer", "manipulation: transfer", "camera: multitask", "camera: single task",
-                      "manipulation: single task", "camera: paper (reported points)"]  # fmt: skip
-    np.testing.assert_allclose(fig.axes[0].lines[-1].get_ydata(), [97.5, 57.8])
+                      "manipulation: single task", "camera: paper", "camera (multitask): paper"]  # fmt: skip
+    np.testing.assert_allclose(fig.axes[0].lines[-2].get_ydata(), [97.5, 57.8])
+    np.testing.assert_allclose(fig.axes[0].lines[-1].get_ydata(), [96.8])
     np.testing.assert_allclose(fig.axes[0].lines[2].get_xdata(), [0, 2, 6])  # multitask: only the depths run
 
 
