@@ -307,12 +307,13 @@ def plot_training_history(history: dict[str, Sequence[float]], *, title: str = "
 
 
 def plot_tpr_comparison(tprs: dict[str, dict[str, Sequence[float]]], class_names: Sequence[str], *,
-                        title: str = "True positive rate by class"):  # fmt: skip
-    """Paper 1's Fig. 3: per dataset (one panel each), TPR per class for each method as grouped bars.
+                        title: str = "True positive rate by class", ylabel: str = "TPR (%)"):  # fmt: skip
+    """Grouped bars, one panel per group: paper 1's Fig. 3 (TPR per class and method, per dataset), or any rates.
 
     Args:
-        tprs: dataset -> method -> TPR (0..1) per class.
-        class_names: the classes, in order.
+        tprs: panel (e.g. dataset) -> method -> value (0..1) per class; NaN draws no bar.
+        class_names: the bars' categories, in order.
+        ylabel: the y axis label (values are drawn in percent).
     """
     plt = _pyplot()
     fig, axes = plt.subplots(1, len(tprs), figsize=(4 * len(tprs), 3.4), squeeze=False, sharey=True)
@@ -325,7 +326,7 @@ def plot_tpr_comparison(tprs: dict[str, dict[str, Sequence[float]]], class_names
         ax.set_title(dataset, fontsize=10)
         ax.set_ylim(0, 105)
         ax.grid(axis="y", alpha=0.3)
-    axes[0, 0].set_ylabel("TPR (%)")
+    axes[0, 0].set_ylabel(ylabel)
     axes[0, 0].legend(fontsize=8, loc="lower left")
     fig.suptitle(title, fontsize=10)
     fig.tight_layout()
