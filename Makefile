@@ -6,11 +6,16 @@ BIN     = $(VENV)/bin
 PROFILE ?= default
 NB      ?=
 PARAMS  ?=
+DATA    ?=
+EX      ?=
 
-.PHONY: help setup reproduce smoke test lab run bench clean
+.PHONY: help setup reproduce report smoke test lab run exercise bench clean
 
 help:
-	@echo "make reproduce            run every notebook under the default profile into results/default/"
+	@echo "make reproduce            run every notebook under the default profile (only what changed), then results/REPORT.md"
+	@echo "make reproduce PROFILE=paper DATA=<folder>   the papers' sizes on real datasets (subfolders ucid_social, public_social, iplab, dresden)"
+	@echo "make report               rebuild the report of the last run"
+	@echo "make exercise EX=<name>   run a teacher's exercise from exercises/ into results/exercises/<name>/ (no EX: list them)"
 	@echo "make test                 run the test suite (includes a smoke run of every notebook)"
 	@echo "make run NB=<notebook> [PROFILE=smoke|default|paper] [PARAMS=file.yaml]"
 	@echo "make smoke                every notebook under the smoke profile"
@@ -29,7 +34,13 @@ $(VENV)/.installed: pyproject.toml | $(BIN)/activate
 setup: $(VENV)/.installed
 
 reproduce: setup
-	$(BIN)/python -m forensiclib reproduce --profile $(PROFILE)
+	$(BIN)/python -m forensiclib reproduce --profile $(PROFILE) $(if $(DATA),--data $(DATA))
+
+report: setup
+	$(BIN)/python -m forensiclib report --profile $(PROFILE)
+
+exercise: setup
+	$(BIN)/python -m forensiclib exercise $(EX)
 
 smoke: setup
 	$(BIN)/python -m forensiclib reproduce --profile smoke
@@ -51,4 +62,4 @@ bench: setup
 	$(BIN)/python benchmarks/bench_datasets.py
 
 clean:
-	rm -rf results/smoke results/default results/paper .cache $(VENV) *.egg-info .pytest_cache
+	rm -rf results/smoke results/paper results/exercises .cache $(VENV) *.egg-info .pytest_cache

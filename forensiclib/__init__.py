@@ -108,6 +108,10 @@ _EXPORTS = {
     "Session": "session",
     "start_session": "session",
     "seed_everything": "session",
+    "save_identifier": "identifier",
+    "load_identifier": "identifier",
+    "identify": "identifier",
+    "build_report": "report",
 }
 
 __all__ = sorted(_EXPORTS)

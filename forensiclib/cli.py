@@ -1,4 +1,14 @@
-"""Command line: `python -m forensiclib <command>`; `--help` on any command explains it."""
+"""Command line: `python -m forensiclib <command>`; `--help` on any command explains it.
+
+    reproduce        run the notebooks under a profile (incremental), then rebuild the report
+    report           rebuild results/<profile>/REPORT.md from the last run
+    exercise         run a teacher's exercise (exercises/<name>.yaml); without a name, list them
+    identify         which platform did these images come from (the network notebook 05 trained)
+    measure-platform measure a folder of images downloaded from one platform
+    build-data       build (or find in the cache) one of the simulated datasets
+    features         paper 1's DCT-histogram features of images or folders
+    kernel           register this environment as the Jupyter kernel 'forensiclib'
+"""
 
 from __future__ import annotations
 
@@ -30,13 +40,123 @@ def _reproduce(args: argparse.Namespace) -> int:
             overrides = yaml.safe_load(Path(args.params).read_text()) or {}
             if not isinstance(overrides, dict):
                 raise ParameterError(f"{args.params}: expected a mapping of parameter names to values")
-        results = reproduce(args.profile, args.notebooks or None, overrides=overrides, time_limit_s=args.time_limit)
+        results = reproduce(args.profile, args.notebooks or None, overrides=overrides, time_limit_s=args.time_limit,
+                            force=args.force, data=args.data or None)  # fmt: skip
     except (ParameterError, NotebookFailed, NotebookTimeout, FileNotFoundError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2 if isinstance(error, ParameterError) else 1
+    _print_times(results)
+    return 0
+
+
+def _print_times(results) -> None:
     print("\nnotebook                      wall time")
     for result in results:
-        print(f"{result.notebook:<29} {result.wall_time_s:8.1f} s")
+        note = "  (up to date: last run's time)" if result.skipped else ""
+        print(f"{result.notebook:<29} {result.wall_time_s:8.1f} s{note}")
+    ran = [r.wall_time_s for r in results if not r.skipped]
+    print(f"{len(ran)} of {len(results)} notebooks ran, {sum(ran):.1f} s")
+
+
+def _report(args: argparse.Namespace) -> int:
+    from .report import build_report
+
+    for path in build_report(args.profile):
+        print(f"wrote {path}")
+    return 0
+
+
+def _exercise(args: argparse.Namespace) -> int:
+    from .errors import ParameterError
+    from .exercises import list_exercises, load_exercise, run_exercise
+    from .reproduce import NotebookFailed, NotebookTimeout
+
+    try:
+        if not args.name:
+            for name in list_exercises():
+                exercise = load_exercise(name)
+                print(f"{name}  ({exercise.notebook}: {exercise.parameters})\n    {exercise.brief.splitlines()[0]}")
+            return 0
+        result = run_exercise(args.name, force=args.force)
+    except (ParameterError, NotebookFailed, NotebookTimeout) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2 if isinstance(error, ParameterError) else 1
+    _print_times([result])
+    print(f"results: {result.output.parent}")
+    return 0
+
+
+def _identify(args: argparse.Namespace) -> int:
+    from .identifier import find_identifier, identify, load_identifier
+
+    folder = args.model or find_identifier()
+    if folder is None:
+        print("error: no trained identifier found. Run notebook 05 first (`make run NB=05_eight_classes`, or "
+              "`make reproduce`), or pass --model FOLDER.", file=sys.stderr)  # fmt: skip
+        return 2
+    try:
+        identifier = load_identifier(folder)
+    except (FileNotFoundError, ValueError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    print(identifier.describe())
+    if identifier.simulated:
+        print("note: this network was trained on SIMULATED platform data; on real downloads its answers reflect "
+              "how close the simulated profiles are to the real platforms.")  # fmt: skip
+    files = []
+    for item in map(Path, args.images):
+        files += sorted(p for p in item.rglob("*") if p.is_file()) if item.is_dir() else [item]
+    answers = identify(files, identifier)
+    for answer in answers:
+        print(answer.describe(), file=sys.stderr if answer.error else sys.stdout)
+    failed = sum(a.error is not None for a in answers)
+    if failed:
+        print(f"{failed} of {len(answers)} files skipped", file=sys.stderr)
+    return 1 if failed else 0
+
+
+def _measure_platform(args: argparse.Namespace) -> int:
+    from .synth.measure import measure_platform
+
+    try:
+        measurement = measure_platform(args.folder)
+    except (FileNotFoundError, ValueError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    print(measurement.report())
+    if args.suggest:
+        print("\nSuggested profile (calibrate the simulator with it):")
+        print(measurement.to_profile(args.suggest).describe())
+    return 0
+
+
+#: build-data: each simulated dataset, the argument its size sets, and the default profile's value of it.
+_DATASETS = {
+    "controlled_social": ("n_sources", 16, "like UCID social: sources x 10 qualities x 3 platforms"),
+    "uncontrolled_social": ("n_per_class", 60, "like Public social: different images per platform"),
+    "iplab_like": ("n_sources", 40, "like IPLab: camera originals shared on 7 platforms"),
+    "sharing_chains": ("n_sources", 30, "every source shared on one platform, then another"),
+    "manipulations": ("n_images", 40, "paper 2's six manipulation classes on green blocks"),
+    "cameras": ("n_images_per_device", 3, "invented camera models, 2 devices each (task B: 20 models, C: 5)"),
+}
+
+
+def _build_data(args: argparse.Namespace) -> int:
+    from .builders import build_dataset
+
+    if args.name not in _DATASETS:
+        print(f"error: unknown dataset {args.name!r}; expected one of: {', '.join(_DATASETS)}", file=sys.stderr)
+        return 2
+    size_name, default, _ = _DATASETS[args.name]
+    size = args.size if args.size is not None else default
+    if size < 1:
+        print(f"error: --size must be a positive integer. Received: {size}", file=sys.stderr)
+        return 2
+    extra = {"task": args.task} if args.name == "cameras" else {}
+    dataset = build_dataset(args.name, **extra, **{size_name: size}, random_state=args.seed, n_jobs=args.jobs)
+    print(dataset.summary())
+    folders = {str(Path(f).parent.parent) for f in dataset.files[:50]}
+    print(f"files under: {', '.join(sorted(folders))}")
     return 0
 
 
@@ -72,7 +192,8 @@ def _kernel(args: argparse.Namespace) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="forensiclib", description=__doc__)
+    parser = argparse.ArgumentParser(prog="forensiclib", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
     commands = parser.add_subparsers(dest="command", required=True)
 
     run = commands.add_parser(
@@ -86,7 +207,49 @@ def main(argv: list[str] | None = None) -> int:
     run.add_argument("--params", help="YAML file of parameter values applied on top of the profile")
     run.add_argument("--time-limit", type=float, help="per-notebook time limit in seconds (overrides the profile)")
     run.add_argument("--list", action="store_true", help="list notebooks and their parameters, run nothing")
+    run.add_argument("--force", action="store_true", help="run the notebooks even if they are up to date")
+    run.add_argument("--data", help="folder of real datasets in subfolders ucid_social/, public_social/, iplab/, "
+                     "dresden/; those present replace the simulated ones")
     run.set_defaults(handler=_reproduce)
+
+    report = commands.add_parser("report", help="rebuild the report of a profile's last run",
+                                 description="Rebuild results/<profile>/REPORT.md, REPORT.html and report.json (and "
+                                 "results/REPORT.md for the default profile) from the manifest and the notebooks' records.")
+    report.add_argument("--profile", default="default", help="profile name (default: default)")
+    report.set_defaults(handler=_report)
+
+    exercise = commands.add_parser("exercise", help="run a teacher's exercise; without a name, list them",
+                                   description="Run exercises/<NAME>.yaml: its notebook with the default profile's "
+                                   "values plus the exercise's parameters, into results/exercises/<NAME>/.")
+    exercise.add_argument("name", nargs="?", help="exercise name (file name without .yaml) or a YAML path")
+    exercise.add_argument("--force", action="store_true", help="run even if the last run is up to date")
+    exercise.set_defaults(handler=_exercise)
+
+    ident = commands.add_parser("identify", help="which platform did these images come from",
+                                description="Predict the platform of each image with the 1-D CNN notebook 05 trained "
+                                "(paper 1): the majority vote of its 64x64 patches, the mean patch probabilities and the "
+                                "vote counts. Files that cannot be read are listed with the reason (exit status 1).")
+    ident.add_argument("images", nargs="+", help="image files or folders")
+    ident.add_argument("--model", help="identifier folder (default: results/<default|paper|smoke>/05_eight_classes/identifier)")
+    ident.set_defaults(handler=_identify)
+
+    measure = commands.add_parser("measure-platform", help="measure a folder of downloads from one platform",
+                                  description="Sizes, quantization tables and IJG quality, subsampling, progressive "
+                                  "and metadata of the JPEGs in a folder downloaded from one platform.")
+    measure.add_argument("folder", help="folder of images downloaded from one platform")
+    measure.add_argument("--suggest", metavar="NAME", help="also print a simulator profile named NAME fitted to them")
+    measure.set_defaults(handler=_measure_platform)
+
+    build = commands.add_parser("build-data", help="build one of the simulated datasets",
+                                description="Build (or find in .cache/datasets/) a simulated dataset:\n" + "\n".join(
+                                    f"  {n:<20} {d} (--size: {a}, default {v})" for n, (a, v, d) in _DATASETS.items()),
+                                formatter_class=argparse.RawDescriptionHelpFormatter)  # fmt: skip
+    build.add_argument("name", help=", ".join(_DATASETS))
+    build.add_argument("--size", type=int, help="the dataset's size argument (default: the default profile's)")
+    build.add_argument("--task", default="B", choices=["B", "C"], help="cameras only: B (20 models) or C (5 models)")
+    build.add_argument("--seed", type=int, default=0, help="seed (default 0)")
+    build.add_argument("--jobs", type=int, default=1, help="worker processes, -1 for all cores (default 1)")
+    build.set_defaults(handler=_build_data)
 
     features = commands.add_parser(
         "features",
@@ -101,7 +264,10 @@ def main(argv: list[str] | None = None) -> int:
     features.add_argument("-o", "--output", help="write features, positions, image_index and paths to this .npz")
     features.set_defaults(handler=_features)
 
-    kernel = commands.add_parser("kernel", help="register this environment as the Jupyter kernel 'forensiclib'")
+    kernel = commands.add_parser("kernel", help="register this environment as the Jupyter kernel 'forensiclib'",
+                                 description="Register this environment's Python as the Jupyter kernel 'forensiclib' "
+                                 "(under the environment's own prefix), the kernel the notebooks name; `make lab` runs "
+                                 "this before it opens JupyterLab.")
     kernel.set_defaults(handler=_kernel)
 
     args = parser.parse_args(argv)

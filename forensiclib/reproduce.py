@@ -12,7 +12,15 @@ with the list of valid parameters. Then each notebook runs
 - from a fixed working directory, `notebooks/` (as in JupyterLab),
 - with papermill's progress bar, under the profile's time limit: a notebook
   that runs past it is stopped and reported, its partial output kept,
-- into `results/<profile>/<notebook>.ipynb`.
+- into `results/<profile>/<notebook>.ipynb`, recorded in `results/<profile>/manifest.json`
+  (parameters, wall time, peak memory, git commit, package versions, SHA-256 of every output;
+  see `forensiclib.manifest`).
+
+Runs are incremental: a notebook whose notebook file, parameters, loaded library modules and
+package versions are unchanged since its last successful run, and whose outputs are still there
+unmodified, is not run again (`force=True` runs it anyway). Datasets, features and trained networks
+are cached by content in `.cache/`, so what does run reuses what other notebooks built. At the end
+the reviewer's report (`forensiclib.report`) is rebuilt from the manifest and the notebooks' records.
 
 Command line: `python -m forensiclib reproduce --profile smoke [NOTEBOOK ...]`.
 """
@@ -22,6 +30,7 @@ from __future__ import annotations
 import ast
 import dataclasses
 import difflib
+import json
 import os
 import signal
 import subprocess
@@ -50,6 +59,7 @@ __all__ = [
     "run_notebook",
     "reproduce",
     "install_kernel",
+    "REAL_DATASETS",
 ]
 
 #: Parameters every notebook declares; the runner sets them from the profile.
@@ -102,12 +112,17 @@ class NotebookParameter:
 
 @dataclasses.dataclass(frozen=True)
 class RunResult:
-    """One executed notebook."""
+    """One notebook of a run: its output, wall time and peak memory (largest process of the run, MB).
+
+    `skipped` is True when it was up to date and not run again; the times are then the last run's.
+    """
 
     notebook: str
     profile: str
     output: Path
     wall_time_s: float
+    peak_rss_mb: float | None = None
+    skipped: bool = False
 
 
 def list_notebooks(root: Path | None = None) -> list[Path]:
@@ -258,6 +273,7 @@ def run_notebook(
     parameters: Mapping[str, object] | None = None,
     results_root: Path | None = None,
     kernel: str | None = None,
+    git: dict | None = None,
 ) -> RunResult:
     """Execute one notebook under a profile (parameters already checked or checked here).
 
@@ -283,8 +299,9 @@ def run_notebook(
     }
     with tempfile.NamedTemporaryFile("w", suffix=".yaml", delete=False) as f:
         yaml.safe_dump(values, f)
+    usage = Path(f.name).with_suffix(".usage.json")
     command = [
-        sys.executable, "-m", "papermill", str(path), str(output),
+        sys.executable, "-m", "forensiclib._papermill_child", str(usage), "--", str(path), str(output),
         "--parameters_file", f.name, "--cwd", str(path.parent),
         "--kernel", kernel or install_kernel(), "--progress-bar", "--log-level", "WARNING",
     ]  # fmt: skip
@@ -304,9 +321,19 @@ def run_notebook(
             _stop(process)
         os.unlink(f.name)
     elapsed = time.perf_counter() - start
+    try:
+        peak = json.loads(usage.read_text())["peak_rss_mb"]
+        usage.unlink()
+    except (OSError, ValueError, KeyError):
+        peak = None
     if code != 0:
         raise NotebookFailed(f"{path.stem} failed under profile {profile.name} (exit {code}); see {output}")
-    return RunResult(path.stem, profile.name, output, elapsed)
+    result = RunResult(path.stem, profile.name, output, elapsed, peak)
+    from .manifest import code_state, update_manifest
+
+    update_manifest(profile, result, values, notebook=path, code=git if git is not None else code_state(root),
+                    determinism={**DETERMINISM_ENV, "PYTHONHASHSEED": str(profile.seed)})  # fmt: skip
+    return result
 
 
 def _stop(process: subprocess.Popen) -> None:
@@ -322,6 +349,36 @@ def _stop(process: subprocess.Popen) -> None:
             continue
 
 
+#: The real datasets `reproduce(data=...)` looks for, as subfolders of the data folder: subfolder -> parameter.
+REAL_DATASETS = {
+    "ucid_social": "ucid_social_dir",
+    "public_social": "public_social_dir",
+    "iplab": "iplab_dir",
+    "dresden": "dresden_dir",
+}
+
+
+def _real_data_parameters(data: str | Path, paths: Sequence[Path]) -> dict[str, dict[str, str]]:
+    """Per notebook, the `<name>_dir` parameters pointing at the subfolders of `data` that exist."""
+    folder = Path(data).expanduser().resolve()
+    if not folder.is_dir():
+        raise ParameterError(f"Expected a folder of real datasets for data. Received: {data} (not a folder)")
+    found = {param: str(folder / sub) for sub, param in REAL_DATASETS.items() if (folder / sub).is_dir()}
+    if not found:
+        listing = sorted(p.name for p in folder.iterdir())[:20]
+        raise ParameterError(
+            f"{folder} holds none of the expected dataset folders {', '.join(REAL_DATASETS)} "
+            f"(found: {', '.join(listing) or 'nothing'}). Put each real dataset in a subfolder of that name."
+        )
+    out = {}
+    for path in paths:
+        declared = notebook_parameters(path)
+        values = {param: value for param, value in found.items() if param in declared}
+        if values:
+            out[path.stem] = values
+    return out
+
+
 def reproduce(
     profile: str | Path = "default",
     notebooks: Sequence[str] | None = None,
@@ -329,6 +386,9 @@ def reproduce(
     overrides: Mapping[str, object] | None = None,
     time_limit_s: float | None = None,
     results_root: Path | None = None,
+    force: bool = False,
+    report: bool = True,
+    data: str | Path | None = None,
 ) -> list[RunResult]:
     """Run notebooks (all by default) under a profile, checking every parameter first.
 
@@ -338,6 +398,10 @@ def reproduce(
         overrides: parameter values applied on top of the profile's.
         time_limit_s: replaces the profile's per-notebook limit.
         results_root: where `<profile>/` goes (default `results/`).
+        force: run every selected notebook, up to date or not.
+        report: rebuild the report (`forensiclib.report.build_report`) at the end.
+        data: a folder of real datasets, one subfolder per dataset (`REAL_DATASETS`); each one present is
+            passed to the notebooks that take it (`<name>_dir`), the others stay simulated.
 
     Returns:
         One `RunResult` per notebook, in order.
@@ -346,13 +410,33 @@ def reproduce(
     if time_limit_s is not None:
         selected = dataclasses.replace(selected, time_limit_s=float(time_limit_s))
     paths = [resolve_notebook(n) for n in notebooks] if notebooks else list_notebooks()
+    data_values = _real_data_parameters(data, paths) if data else {}
     for path in paths:  # every check before anything runs
-        check_parameters(path, {**selected.notebooks.get(path.stem, {}), **(overrides or {})})
-    kernel = install_kernel()
-    results = []
+        check_parameters(path, {**selected.notebooks.get(path.stem, {}), **(overrides or {}), **data_values.get(path.stem, {})})
+    from .manifest import code_state, read_manifest, up_to_date
+    from .report import build_report
+
+    root = project_root()
+    out_dir = (results_root or root / "results") / selected.name
+    manifest = read_manifest(out_dir).get("notebooks", {})
+    kernel, git, results = None, code_state(root), []
     for i, path in enumerate(paths, 1):
-        print(f"[{i}/{len(paths)}] {path.stem} (profile {selected.name})", flush=True)
-        result = run_notebook(path, profile=selected, parameters=overrides, results_root=results_root, kernel=kernel)
+        extra = {**(overrides or {}), **data_values.get(path.stem, {})}
+        values = {**selected.notebooks.get(path.stem, {}), **extra, "profile": selected.name, "seed": selected.seed}
+        entry = manifest.get(path.stem)
+        fresh, why = (False, "forced") if force else up_to_date(entry, path, values, out_dir)
+        if fresh:
+            print(f"[{i}/{len(paths)}] {path.stem}: up to date, not run again (last run {entry['wall_time_s']:.1f} s)", flush=True)
+            results.append(RunResult(path.stem, selected.name, out_dir / path.name, entry["wall_time_s"],
+                                     entry.get("peak_rss_mb"), skipped=True))  # fmt: skip
+            continue
+        print(f"[{i}/{len(paths)}] {path.stem} (profile {selected.name}; {why})", flush=True)
+        kernel = kernel or install_kernel()
+        result = run_notebook(path, profile=selected, parameters=extra, results_root=results_root, kernel=kernel,
+                              git=git)  # fmt: skip
         print(f"[{i}/{len(paths)}] {path.stem} done in {result.wall_time_s:.1f} s -> {result.output}", flush=True)
         results.append(result)
+    if report:
+        written = build_report(selected.name, results_root=out_dir.parent)
+        print(f"report: {', '.join(str(p) for p in written)}", flush=True)
     return results

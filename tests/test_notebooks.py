@@ -1,11 +1,31 @@
-"""Every notebook of the suite runs end to end under the smoke profile (what `make run ... PROFILE=smoke` does)."""
+"""Every notebook of the suite runs end to end under the smoke profile, and the run's manifest and report are valid.
 
+One smoke run of the whole suite (what `make smoke` does) into a temporary results folder and cache; the tests
+below read what it left.
+"""
+
+import json
+from pathlib import Path
+
+import jsonschema
 import nbformat
 import pytest
 
 from forensiclib import reproduce as runner
+from forensiclib.report import validate
 
 NOTEBOOKS = [path.stem for path in runner.list_notebooks()]
+SCHEMAS = Path(runner.__file__).parent / "schemas"
+
+
+@pytest.fixture(scope="module")
+def smoke_run(tmp_path_factory):
+    root = tmp_path_factory.mktemp("smoke")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("FORENSICLIB_CACHE", str(root / "cache"))
+        results = runner.reproduce("smoke", results_root=root / "results")
+        again = runner.reproduce("smoke", results_root=root / "results")
+    return root / "results" / "smoke", {r.notebook: r for r in results}, again
 
 
 def test_there_are_notebooks():
@@ -13,14 +33,60 @@ def test_there_are_notebooks():
 
 
 @pytest.mark.parametrize("name", NOTEBOOKS)
-def test_notebook_runs_under_smoke_profile(name, tmp_path, monkeypatch):
-    monkeypatch.setenv("FORENSICLIB_CACHE", str(tmp_path / "cache"))
-    (result,) = runner.reproduce("smoke", [name], results_root=tmp_path / "results")
-    executed = nbformat.read(result.output, as_version=4)
+def test_notebook_runs_under_smoke_profile(name, smoke_run):
+    out, results, _ = smoke_run
+    executed = nbformat.read(results[name].output, as_version=4)
     errors = [o for c in executed.cells if c.cell_type == "code" for o in c.get("outputs", []) if o.output_type == "error"]
     assert not errors
-    figures = list((tmp_path / "results" / "smoke" / name).glob("*.png"))
-    assert figures, "a notebook saves its figures under results/<profile>/<notebook>/"
+    assert list((out / name).glob("*.png")), "a notebook saves its figures under results/<profile>/<notebook>/"
+    record = json.loads((out / name / "session.json").read_text())
+    assert record["data"], "a notebook says what data it ran on"
+
+
+def test_manifest_matches_its_schema(smoke_run):
+    out, results, _ = smoke_run
+    manifest = json.loads((out / "manifest.json").read_text())
+    jsonschema.validate(manifest, json.loads((SCHEMAS / "manifest.schema.json").read_text()))
+    assert list(manifest["notebooks"]) == NOTEBOOKS
+    for name, entry in manifest["notebooks"].items():
+        assert entry["wall_time_s"] == pytest.approx(results[name].wall_time_s, abs=0.01)
+        assert set(entry["outputs"]) >= {f"{name}.ipynb", f"{name}/session.json"}
+    assert manifest["total_wall_time_s"] == pytest.approx(sum(r.wall_time_s for r in results.values()), abs=0.1)
+
+
+def test_report_matches_its_schema_and_covers_every_notebook(smoke_run):
+    out, _, _ = smoke_run
+    report = json.loads((out / "report.json").read_text())
+    validate(report)
+    assert [b["notebook"] for b in report["notebooks"]] == NOTEBOOKS
+    by_name = {b["notebook"]: b for b in report["notebooks"]}
+    # the papers' tables are compared with the published numbers, and their claims checked
+    tables = {c["table"].split(":")[0] for b in report["notebooks"] for c in b["comparisons"]}
+    assert {"Table I", "Table II", "Table III", "Table IV", "Table V", "Table VI", "Table VII", "Table 2", "Table 3",
+            "Sec. 5.1", "Fig. 3"} <= tables
+    for name in NOTEBOOKS[2:]:
+        if name != "06_sharing_chains":
+            assert by_name[name]["claims"], f"{name} checks the paper's claims"
+    assert all(b["simulated"] for b in report["notebooks"] if b["notebook"] != "01_dct_features")
+    text = (out / "REPORT.md").read_text()
+    assert "SIMULATED" in text and "## The papers' claims, checked on this run" in text
+    for b in report["notebooks"]:
+        assert f"[{b['notebook']}.ipynb]({b['notebook']}.ipynb)" in text
+        for o in b["outputs"]:
+            assert (out / o["file"]).is_file()
+    with pytest.raises(jsonschema.ValidationError):  # the schema can fail
+        validate({**report, "notebooks": [{**report["notebooks"][0], "claims": [{"claim": "x", "holds": "yes", "detail": ""}]}]})
+
+
+def test_second_run_with_nothing_changed_runs_nothing(smoke_run):
+    _, _, again = smoke_run
+    assert [r.notebook for r in again] == NOTEBOOKS and all(r.skipped for r in again)
+
+
+def test_notebook_05_leaves_an_identifier_for_the_command_line(smoke_run):
+    out, _, _ = smoke_run
+    record = json.loads((out / "05_eight_classes" / "identifier" / "identifier.json").read_text())
+    assert len(record["classes"]) == 8 and record["simulated"] is True and "simulated" in record["trained_on"]
 
 
 def test_committed_notebooks_have_no_outputs():

@@ -2,6 +2,7 @@
 
 import json
 import time
+from pathlib import Path
 
 import nbformat
 import pytest
@@ -119,3 +120,115 @@ def test_notebook_past_its_time_limit_is_stopped(project):
     with pytest.raises(runner.NotebookTimeout, match=r"03_sleep ran past the smoke profile's time limit of 8 s and was stopped"):
         runner.reproduce("smoke", ["03_sleep"], time_limit_s=8)
     assert time.perf_counter() - start < 40
+
+
+def test_manifest_records_each_run_and_keeps_the_others(project):
+    import hashlib
+
+    import jsonschema
+
+    from forensiclib.manifest import MANIFEST_VERSION
+
+    runner.reproduce("smoke", ["01_record"], overrides={"rate": 0.25})
+    path = project / "results" / "smoke" / "manifest.json"
+    manifest = json.loads(path.read_text())
+    schema = json.loads((Path(runner.__file__).parent / "schemas" / "manifest.schema.json").read_text())
+    jsonschema.validate(manifest, schema)
+    assert manifest["version"] == MANIFEST_VERSION
+    assert manifest["profile"] == {"name": "smoke", "description": "", "time_limit_s": 120.0, "seed": 7}
+    entry = manifest["notebooks"]["01_record"]
+    assert entry["parameters"] == {"epochs": 5, "rate": 0.25, "profile": "smoke", "seed": 7}
+    assert entry["determinism"]["PYTHONHASHSEED"] == "7" and entry["seed"] == 7
+    assert entry["wall_time_s"] > 0 and entry["peak_rss_mb"] > 20  # the kernel alone takes more than 20 MB
+    assert entry["code"] == {"commit": None, "dirty": None}  # the throw-away project is not a git repository
+    assert {"numpy", "papermill", "keras"} <= set(entry["environment"]["packages"])
+    notebook = project / "results" / "smoke" / "01_record.ipynb"
+    assert entry["outputs"]["01_record.ipynb"] == hashlib.sha256(notebook.read_bytes()).hexdigest()
+    (project / "params" / "smoke.yaml").write_text(yaml.safe_dump({"time_limit_s": 120, "seed": 7}))
+    make_notebook(project / "notebooks" / "04_quick.ipynb", "x = 1")
+    runner.reproduce("smoke", ["04_quick"])
+    manifest = json.loads(path.read_text())
+    assert set(manifest["notebooks"]) == {"01_record", "04_quick"}
+    assert manifest["total_wall_time_s"] == pytest.approx(sum(e["wall_time_s"] for e in manifest["notebooks"].values()))
+    with pytest.raises(jsonschema.ValidationError):  # the schema can fail
+        jsonschema.validate({**manifest, "notebooks": {"x": {**entry, "outputs": {"a": "not a hash"}}}}, schema)
+
+
+def test_second_run_with_nothing_changed_runs_nothing(project):
+    make_notebook(project / "notebooks" / "04_quick.ipynb", "x = 1")
+    (first,) = runner.reproduce("smoke", ["04_quick"])
+    assert not first.skipped
+    start = time.perf_counter()
+    (again,) = runner.reproduce("smoke", ["04_quick"])
+    assert again.skipped and again.wall_time_s == pytest.approx(first.wall_time_s, abs=0.01)
+    assert time.perf_counter() - start < 5  # no kernel was started
+    (forced,) = runner.reproduce("smoke", ["04_quick"], force=True)
+    assert not forced.skipped
+
+
+@pytest.mark.parametrize("change", ["parameter", "notebook", "output", "profile seed"])
+def test_a_change_runs_the_notebook_again(project, change, capsys):
+    make_notebook(project / "notebooks" / "04_quick.ipynb", "x = 1")
+    runner.reproduce("smoke", ["04_quick"])
+    overrides = {}
+    if change == "parameter":
+        overrides = {"epochs": 9}
+    elif change == "notebook":
+        make_notebook(project / "notebooks" / "04_quick.ipynb", "x = 2")
+    elif change == "output":
+        (project / "results" / "smoke" / "04_quick.ipynb").write_text("{}")
+    else:
+        (project / "params" / "smoke.yaml").write_text(yaml.safe_dump({"time_limit_s": 120, "seed": 8}))
+    capsys.readouterr()
+    (result,) = runner.reproduce("smoke", ["04_quick"], overrides=overrides)
+    assert not result.skipped
+    assert "up to date" not in capsys.readouterr().out
+
+
+def test_library_change_reruns_only_the_notebooks_that_loaded_it(project, monkeypatch):
+    """A notebook depends on the forensiclib modules its kernel loaded (recorded by its session)."""
+    from forensiclib import manifest as manifest_module
+
+    session = "import forensiclib as fl\nsession = fl.start_session('{}', profile=profile, seed=seed)\n"
+    make_notebook(project / "notebooks" / "04_quick.ipynb", session.format("04_quick") + "x = 1")
+    make_notebook(project / "notebooks" / "05_features.ipynb",
+                  session.format("05_features") + "from forensiclib import features\nsession.save_text('a', 'a.txt')")
+    runner.reproduce("smoke", ["04_quick", "05_features"])
+    entries = json.loads((project / "results" / "smoke" / "manifest.json").read_text())["notebooks"]
+    assert "forensiclib.features" in entries["05_features"]["modules"]
+    assert "forensiclib.features" not in entries["04_quick"]["modules"]
+    real = manifest_module.sha256_file
+    features = Path(runner.__file__).parent / "features.py"
+    monkeypatch.setattr(manifest_module, "sha256_file", lambda p: "0" * 64 if Path(p) == features else real(p))
+    quick, feats = runner.reproduce("smoke", ["04_quick", "05_features"])
+    assert quick.skipped and not feats.skipped
+
+
+def test_report_is_built_from_the_records(project):
+    from forensiclib.report import collect_report, validate
+
+    body = (
+        "import forensiclib as fl\n"
+        "session = fl.start_session('04_quick', profile=profile, seed=seed)\n"
+        "session.record_data(simulated=True, description='tiny simulated set')\n"
+        "session.compare('Table X', [('a', 0.5, 0.75), ('b', 0.9, None)])\n"
+        "session.save_confusion([[100.0, 0.0], [25.0, 75.0]], ['p', 'q'], 'table_x', published=[[90, 10], [0, 100]])\n"
+        "session.save_claims([('p is easy', True, '100%'), ('q is easy', False, '75%')])\n"
+    )
+    make_notebook(project / "notebooks" / "04_quick.ipynb", body)
+    runner.reproduce("smoke", ["04_quick"])
+    out = project / "results" / "smoke"
+    report = json.loads((out / "report.json").read_text())
+    validate(report)
+    (book,) = report["notebooks"]
+    assert book["simulated"] is True and book["data"] == ["tiny simulated set"]
+    assert book["claims_held"] == 1 and len(book["claims"]) == 2
+    assert {"table": "Table X", "item": "a", "ours": 50.0, "paper": 75.0} in book["comparisons"]
+    assert {"table": "table x", "item": "mean of the diagonal", "ours": 87.5, "paper": 95.0} in book["comparisons"]
+    text = (out / "REPORT.md").read_text()
+    assert "SIMULATED" in text and "| Table X | a | 75.00 | 50.00 | -25.00 | 04_quick |" in text
+    assert "| p is easy | held |" in text and "| q is easy | **not held** |" in text
+    assert "[04_quick.ipynb](04_quick.ipynb)" in text
+    assert "<table>" in (out / "REPORT.html").read_text()
+    assert not (project / "results" / "REPORT.md").exists()  # the top-level report is the default profile's
+    assert collect_report("smoke")["notebooks"][0]["comparisons"] == book["comparisons"]

@@ -1,0 +1,186 @@
+"""Which platform did an image come from: a trained paper-1 network applied to new files (Sec. III-B, IV).
+
+    identifier = save_identifier(result, "results/default/05_eight_classes/identifier", trained_on="IPLab-like, simulated")
+    identifier = load_identifier("results/default/05_eight_classes/identifier")
+    for answer in identify(["photo.jpg"], identifier):
+        print(answer.describe())
+
+An identifier is a folder with the 1-D CNN (`model.keras`, loaded in Keras' safe mode) and `identifier.json`
+(class names, patch size, the data it was trained on and its test accuracy). Each image's patches are classified
+and the image takes the majority vote of its patches, as in the paper; the mean of the patch probabilities is
+reported beside it. Files that cannot be read are answered with the reason, never by stopping the batch.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+import shutil
+import tempfile
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+
+import numpy as np
+
+__all__ = ["Identifier", "Identification", "save_identifier", "load_identifier", "identify", "find_identifier"]
+
+IDENTIFIER_VERSION = 1
+
+
+@dataclasses.dataclass
+class Identifier:
+    """A trained platform classifier and what it was trained on.
+
+    Attributes:
+        folder: where it is stored.
+        classes: class names, in the network's output order.
+        patch_size: patch side in pixels of its features.
+        trained_on: the training data, in words (says "simulated" for simulated data).
+        simulated: whether the training data were simulated.
+        metadata: the rest of `identifier.json` (accuracies, source notebook, settings).
+        model: the Keras model (loaded on first use).
+    """
+
+    folder: Path
+    classes: tuple[str, ...]
+    patch_size: int
+    trained_on: str
+    simulated: bool
+    metadata: dict
+    _model: object = None
+
+    @property
+    def model(self):
+        if self._model is None:
+            import keras
+
+            self._model = keras.models.load_model(self.folder / "model.keras", safe_mode=True, compile=False)
+        return self._model
+
+    def describe(self) -> str:
+        accuracy = self.metadata.get("test_accuracy", {})
+        scores = ", ".join(f"{k} {100 * v:.1f}%" for k, v in accuracy.items() if v is not None)
+        return (f"model {self.folder / 'model.keras'}: {len(self.classes)} classes ({', '.join(self.classes)}); "
+                f"trained on {self.trained_on}" + (f"; test accuracy {scores}" if scores else ""))  # fmt: skip
+
+
+@dataclasses.dataclass
+class Identification:
+    """One image's answer: a predicted class with probabilities and the per-patch vote, or an error."""
+
+    path: Path
+    prediction: str | None = None
+    probabilities: dict[str, float] = dataclasses.field(default_factory=dict)
+    votes: dict[str, int] = dataclasses.field(default_factory=dict)
+    error: str | None = None
+
+    def describe(self) -> str:
+        if self.error is not None:
+            return f"{self.path}: skipped: {self.error}"
+        n = sum(self.votes.values())
+        order = sorted(self.probabilities, key=self.probabilities.get, reverse=True)
+        probabilities = ", ".join(f"{c} {100 * self.probabilities[c]:.1f}%" for c in order)
+        votes = ", ".join(f"{c} {self.votes[c]}" for c in order if self.votes.get(c))
+        return (f"{self.path}: {self.prediction}\n    mean patch probability: {probabilities}\n"
+                f"    patch vote ({n} patches): {votes}")  # fmt: skip
+
+
+def save_identifier(result, folder: str | Path, *, trained_on: str, simulated: bool, **metadata) -> Identifier:
+    """Store a `ProvenanceResult`'s network as an identifier (written to a temporary folder, then renamed).
+
+    Args:
+        result: a `forensiclib.provenance.ProvenanceResult` (its `model_path`, classes and accuracies are used).
+        folder: the identifier's folder (replaced if it exists).
+        trained_on: the training data, in words.
+        simulated: whether those data were simulated.
+        **metadata: anything else worth keeping (settings, notebook, profile); must be JSON-serialisable.
+    """
+    folder = Path(folder)
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    patch_size = metadata.pop("patch_size", None)
+    if patch_size is None:
+        raise ValueError("Expected patch_size=... (the patch side the network was trained on)")
+    record = {
+        "version": IDENTIFIER_VERSION,
+        "classes": list(result.classes),
+        "patch_size": int(patch_size),
+        "trained_on": str(trained_on),
+        "simulated": bool(simulated),
+        "test_accuracy": {k: (None if np.isnan(v) else float(v)) for k, v in result.accuracies().items()},
+        "n_train_patches": int(result.n_train_patches),
+        "n_train_images": int(result.n_train_images),
+        **metadata,
+    }
+    import keras
+
+    tmp = Path(tempfile.mkdtemp(dir=folder.parent, prefix=f".tmp-{folder.name}-"))
+    os.chmod(tmp, 0o755)
+    # loaded without its training state, the file holds the weights only (a third of the cached model's size)
+    keras.models.load_model(result.model_path, compile=False).save(tmp / "model.keras")
+    (tmp / "identifier.json").write_text(json.dumps(record, indent=1) + "\n")
+    if folder.exists():
+        shutil.rmtree(folder)
+    os.replace(tmp, folder)
+    return load_identifier(folder)
+
+
+def load_identifier(folder: str | Path) -> Identifier:
+    """Read an identifier folder written by `save_identifier`.
+
+    Raises:
+        FileNotFoundError: the folder, its model or its `identifier.json` is missing.
+        ValueError: `identifier.json` is not one this version writes.
+    """
+    folder = Path(folder)
+    for name in ("identifier.json", "model.keras"):
+        if not (folder / name).is_file():
+            raise FileNotFoundError(f"{folder} is not an identifier folder: expected {name} in it (written by "
+                                    f"save_identifier, e.g. by notebook 05_eight_classes)")  # fmt: skip
+    try:
+        record = json.loads((folder / "identifier.json").read_text())
+        if record.get("version") != IDENTIFIER_VERSION:
+            raise ValueError(f"version {record.get('version')!r}, expected {IDENTIFIER_VERSION}")
+        return Identifier(folder=folder, classes=tuple(record["classes"]), patch_size=int(record["patch_size"]),
+                          trained_on=record["trained_on"], simulated=bool(record["simulated"]),
+                          metadata=record)  # fmt: skip
+    except (ValueError, KeyError, TypeError) as error:
+        raise ValueError(f"{folder / 'identifier.json'} is not a valid identifier record: {error}") from None
+
+
+def find_identifier(results_root: str | Path | None = None, profiles: Sequence[str] = ("default", "paper", "smoke")):
+    """The identifier notebook 05 wrote under the first of `profiles` that has one, or None."""
+    from .paths import project_root
+
+    root = Path(results_root) if results_root else project_root() / "results"
+    for profile in profiles:
+        folder = root / profile / "05_eight_classes" / "identifier"
+        if (folder / "identifier.json").is_file():
+            return folder
+    return None
+
+
+def identify(paths: Iterable[str | Path], identifier: Identifier) -> list[Identification]:
+    """Classify each image's patches and vote (paper 1, Sec. III-B); bad files are answered with their reason."""
+    from .errors import ImageReadError
+    from .evaluate import majority_vote
+    from .features import image_features
+
+    answers = []
+    for path in paths:
+        path = Path(path)
+        try:
+            features = image_features(path, patch_size=identifier.patch_size).features
+        except (ImageReadError, OSError) as error:
+            answers.append(Identification(path, error=str(error)))
+            continue
+        probabilities = identifier.model.predict(features, batch_size=256, verbose=0)
+        _, (label,) = majority_vote(probabilities, np.zeros(len(probabilities), dtype=np.int64))
+        counts = np.bincount(probabilities.argmax(axis=1), minlength=len(identifier.classes))
+        mean = probabilities.mean(axis=0)
+        answers.append(Identification(
+            path, prediction=identifier.classes[int(label)],
+            probabilities={c: float(p) for c, p in zip(identifier.classes, mean)},
+            votes={c: int(n) for c, n in zip(identifier.classes, counts)},
+        ))  # fmt: skip
+    return answers

@@ -1,0 +1,185 @@
+"""`results/<profile>/manifest.json`: what each notebook run was made from and what it wrote.
+
+Per notebook: the resolved parameters (seed included), wall time, peak memory, the git commit and whether the
+tree was dirty, the package versions, the machine, the determinism settings, the `forensiclib` modules the
+kernel loaded, a fingerprint of everything the run depended on, and a SHA-256 of every output file (the
+executed notebook and everything under `results/<profile>/<notebook>/`). Running one notebook updates its entry
+and keeps the others. `forensiclib/schemas/manifest.schema.json` is its schema.
+
+The fingerprint is what incremental runs compare (`up_to_date`): the notebook file's bytes, its parameters, the
+source of the library modules it loaded, and the Python and package versions. Datasets, features and trained
+models need no entry here: they live in `.cache/`, keyed by their own content.
+"""
+
+from __future__ import annotations
+
+import datetime
+import functools
+import hashlib
+import json
+import os
+import platform
+import re
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+__all__ = ["update_manifest", "read_manifest", "environment", "fingerprint", "up_to_date", "code_state", "MANIFEST_FILE"]
+
+MANIFEST_VERSION = 2
+MANIFEST_FILE = "manifest.json"
+
+
+def sha256_file(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def _sha256_json(value) -> str:
+    return hashlib.sha256(json.dumps(value, sort_keys=True, default=str).encode()).hexdigest()
+
+
+def _git(root: Path) -> dict:
+    def run(*args):
+        try:
+            out = subprocess.run(["git", *args], cwd=root, capture_output=True, text=True, timeout=10)
+        except (OSError, subprocess.TimeoutExpired):
+            return None
+        return out.stdout.strip() if out.returncode == 0 else None
+
+    commit = run("rev-parse", "HEAD")
+    # results/ is left out: a run rewrites the committed report and figures as it goes
+    status = run("status", "--porcelain", "--untracked-files=no", "--", ".", ":(exclude)results") if commit else None
+    return {"commit": commit, "dirty": None if status is None else bool(status)}
+
+
+@functools.lru_cache(maxsize=1)
+def environment() -> dict:
+    """Python, machine and the versions of this package's dependencies."""
+    from importlib import metadata
+
+    packages = {}
+    for requirement in metadata.requires("forensiclib") or []:
+        name = re.match(r"[A-Za-z0-9_.\-]+", requirement).group(0)
+        try:
+            packages[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            continue
+    return {
+        "python": sys.version.split()[0],
+        "platform": platform.platform(),
+        "machine": platform.machine(),
+        "processor": platform.processor() or platform.machine(),
+        "cpu_count": os.cpu_count(),
+        "packages": dict(sorted(packages.items())),
+    }
+
+
+def _module_files(modules: list[str] | None) -> list[Path]:
+    """Source files of `forensiclib` modules (all of them when `modules` is None or empty)."""
+    package = Path(__file__).resolve().parent
+    if not modules:
+        return sorted(package.rglob("*.py"))
+    files = []
+    for name in modules:
+        parts = name.split(".")[1:]
+        base = package.joinpath(*parts)
+        for candidate in (base.with_suffix(".py"), base / "__init__.py"):
+            if candidate.is_file():
+                files.append(candidate)
+                break
+        else:
+            files.append(base)  # gone since the run: hashes as missing, so the fingerprint changes
+    return sorted(files)
+
+
+def fingerprint(notebook: Path, parameters: dict, modules: list[str] | None) -> dict:
+    """SHA-256 of what a notebook run depends on: notebook, parameters, library modules, environment."""
+    package = Path(__file__).resolve().parent
+    library = {
+        str(p.relative_to(package)) if p.is_relative_to(package) else str(p): sha256_file(p) if p.is_file() else None
+        for p in _module_files(modules)
+    }
+    env = environment()
+    return {
+        "notebook": sha256_file(notebook),
+        "parameters": _sha256_json(parameters),
+        "library": _sha256_json(library),
+        "environment": _sha256_json({"python": env["python"], "packages": env["packages"]}),
+    }
+
+
+def read_manifest(out_dir: Path) -> dict:
+    """The manifest of `results/<profile>/` (an empty one if missing, damaged or of another version)."""
+    try:
+        manifest = json.loads((Path(out_dir) / MANIFEST_FILE).read_text())
+    except (OSError, ValueError):
+        return {}
+    return manifest if isinstance(manifest, dict) and manifest.get("version") == MANIFEST_VERSION else {}
+
+
+def up_to_date(entry: dict | None, notebook: Path, parameters: dict, out_dir: Path) -> tuple[bool, str]:
+    """Whether a manifest entry still describes what running `notebook` now would give, and why not."""
+    if not entry:
+        return False, "never run under this profile"
+    if entry.get("fingerprint") != fingerprint(notebook, parameters, entry.get("modules")):
+        old = entry.get("fingerprint") or {}
+        new = fingerprint(notebook, parameters, entry.get("modules"))
+        changed = [k for k in new if old.get(k) != new[k]]
+        return False, f"changed since the last run: {', '.join(changed)}"
+    for name, digest in (entry.get("outputs") or {}).items():
+        path = out_dir / name
+        if not path.is_file() or sha256_file(path) != digest:
+            return False, f"output {name} is missing or was modified"
+    return True, "up to date"
+
+
+def code_state(root: Path) -> dict:
+    """The git commit of `root` and whether tracked files outside `results/` differ from it (None outside git)."""
+    return _git(root)
+
+
+def update_manifest(profile, result, parameters: dict, *, notebook: Path, code: dict, determinism: dict) -> Path:
+    """Add or replace `result`'s notebook entry in `<results>/<profile>/manifest.json` (written atomically)."""
+    out_dir = result.output.parent
+    path = out_dir / MANIFEST_FILE
+    manifest = read_manifest(out_dir)
+    own = out_dir / result.notebook
+    outputs = [result.output] + sorted(p for p in own.rglob("*") if p.is_file() and not p.name.startswith(".tmp-"))
+    try:
+        modules = json.loads((own / "session.json").read_text()).get("modules") or []
+    except (OSError, ValueError):
+        modules = []
+    manifest.update(
+        version=MANIFEST_VERSION,
+        profile={"name": profile.name, "description": profile.description,
+                 "time_limit_s": profile.time_limit_s, "seed": profile.seed},  # fmt: skip
+    )
+    manifest.setdefault("notebooks", {})[result.notebook] = {
+        "finished": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+        "parameters": parameters,
+        "seed": profile.seed,
+        "determinism": determinism,
+        "wall_time_s": round(result.wall_time_s, 2),
+        "peak_rss_mb": result.peak_rss_mb,
+        "code": code,
+        "environment": environment(),
+        "modules": modules,
+        "fingerprint": fingerprint(notebook, parameters, modules),
+        "outputs": {str(p.relative_to(out_dir)): sha256_file(p) for p in outputs},
+    }
+    manifest["notebooks"] = dict(sorted(manifest["notebooks"].items()))
+    entries = manifest["notebooks"].values()
+    manifest["total_wall_time_s"] = round(sum(e["wall_time_s"] for e in entries), 2)
+    peaks = [e["peak_rss_mb"] for e in entries if e.get("peak_rss_mb") is not None]
+    manifest["max_peak_rss_mb"] = max(peaks) if peaks else None
+    fd, tmp = tempfile.mkstemp(dir=out_dir, prefix=".tmp-", suffix=".json")
+    os.chmod(tmp, 0o644)
+    with os.fdopen(fd, "w") as f:
+        json.dump(manifest, f, indent=1)
+    os.replace(tmp, path)
+    return path

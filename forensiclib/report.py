@@ -1,0 +1,246 @@
+"""The reviewer's report: every table and figure of both papers, reproduced beside published, with provenance.
+
+    build_report("default")   # results/default/REPORT.md, REPORT.html, report.json; and results/REPORT.md, .html
+
+Built from what a run left in `results/<profile>/`: `manifest.json` (parameters, times, memory, code and package
+versions, output hashes; `forensiclib.manifest`) and each notebook's `session.json` (the data it ran on, its figures
+and tables, its numbers beside the paper's, its claims with verdicts; `forensiclib.session`). Nothing in the report
+is typed by hand: every number comes from those files. `report.json` holds the same content for programs
+(schema: `forensiclib/schemas/report.schema.json`).
+
+Sections: a summary per notebook (paper section, data, wall time, peak memory, claims held, executed notebook);
+the checklist of the papers' claims with held / not held on this run; every number compared with the paper's and
+the difference in points; each notebook's tables (inline) and figures; the provenance of the run.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import tempfile
+from pathlib import Path
+
+from .paths import project_root
+
+__all__ = ["build_report", "collect_report", "render_markdown", "render_html", "validate"]
+
+REPORT_VERSION = 1
+_PAPERS = {"Amerini": "paper 1 (Amerini et al. 2017)", "Mayer": "paper 2 (Mayer, Bayar, Stamm 2018)"}
+
+
+def _notebook_title(notebook: str, root: Path) -> str:
+    """The first markdown heading of `notebooks/<notebook>.ipynb` (its name if there is none)."""
+    try:
+        cells = json.loads((root / "notebooks" / f"{notebook}.ipynb").read_text())["cells"]
+    except (OSError, ValueError, KeyError):
+        return notebook
+    for cell in cells:
+        if cell.get("cell_type") == "markdown":
+            match = re.search(r"^#\s+(.+)$", "".join(cell.get("source", [])), re.M)
+            if match:
+                return match.group(1).strip()
+    return notebook
+
+
+def _paper_of(title: str) -> str:
+    return next((paper for key, paper in _PAPERS.items() if key in title), "neither paper")
+
+
+def _read_json(path: Path) -> dict:
+    try:
+        value = json.loads(path.read_text())
+        return value if isinstance(value, dict) else {}
+    except (OSError, ValueError):
+        return {}
+
+
+def collect_report(profile: str, *, results_root: Path | None = None, root: Path | None = None) -> dict:
+    """The report's content as one JSON-ready dict (what `report.json` holds)."""
+    root = root or project_root()
+    out_dir = Path(results_root or root / "results") / profile
+    manifest = _read_json(out_dir / "manifest.json")
+    notebooks = []
+    for name, entry in (manifest.get("notebooks") or {}).items():
+        record = _read_json(out_dir / name / "session.json")
+        title = _notebook_title(name, root)
+        data = record.get("data") or []
+        claims = record.get("claims") or []
+        notebooks.append({
+            "notebook": name,
+            "title": title,
+            "paper": _paper_of(title),
+            "executed": f"{name}.ipynb",
+            "simulated": any(d["simulated"] for d in data) if data else None,
+            "data": [d["description"] for d in data],
+            "wall_time_s": entry.get("wall_time_s"),
+            "peak_rss_mb": entry.get("peak_rss_mb"),
+            "finished": entry.get("finished"),
+            "outputs": [{**o, "file": f"{name}/{o['file']}"} for o in record.get("outputs") or []],
+            "comparisons": record.get("comparisons") or [],
+            "claims": claims,
+            "claims_held": sum(c["holds"] is True for c in claims),
+        })  # fmt: skip
+    codes = {json.dumps(e.get("code"), sort_keys=True) for e in (manifest.get("notebooks") or {}).values()}
+    environments = [e.get("environment") for e in (manifest.get("notebooks") or {}).values() if e.get("environment")]
+    return {
+        "version": REPORT_VERSION,
+        "profile": manifest.get("profile") or {"name": profile},
+        # the last notebook's finishing time, so that rebuilding an unchanged run gives the same bytes
+        "generated": max((b["finished"] for b in notebooks if b["finished"]), default=None),
+        "total_wall_time_s": manifest.get("total_wall_time_s"),
+        "max_peak_rss_mb": manifest.get("max_peak_rss_mb"),
+        "code": [json.loads(c) for c in sorted(codes)],
+        "environment": environments[-1] if environments else None,
+        "notebooks": notebooks,
+    }
+
+
+def _pct(value) -> str:
+    return "" if value is None else f"{value:.2f}"
+
+
+def _minutes(seconds) -> str:
+    if seconds is None:
+        return "?"
+    return f"{seconds:.0f} s" if seconds < 120 else f"{seconds / 60:.1f} min"
+
+
+def render_markdown(report: dict, *, link_prefix: str = "") -> str:
+    """REPORT.md from `collect_report`'s dict; links are relative to the folder the file is written to."""
+    profile = report["profile"].get("name", "?")
+    books = report["notebooks"]
+    simulated = [b for b in books if b["simulated"]]
+    lines = [f"# Reproduction report: profile `{profile}`", ""]
+    lines += [f"Run finished {report['generated']}; built by `forensiclib.report` from `results/{profile}/manifest.json` and "
+              "the notebooks' records; every number below was computed by the run, none was typed by hand.", ""]  # fmt: skip
+    if simulated:
+        lines += [f"**{len(simulated)} of {len(books)} notebooks ran on SIMULATED data** (the suite's simulators, not the "
+                  "papers' datasets). Their numbers stand beside the published ones for reference; they are not a "
+                  "reproduction of the papers' numbers on the papers' data.", ""]  # fmt: skip
+    lines += [f"Total wall time of the notebooks' last runs: {_minutes(report['total_wall_time_s'])}; largest process: "
+              f"{report['max_peak_rss_mb'] or '?'} MB.", ""]  # fmt: skip
+
+    lines += ["## Summary", "", "| notebook | paper | data | wall time | peak memory | claims held | executed notebook |",
+              "|---|---|---|---|---|---|---|"]  # fmt: skip
+    for b in books:
+        data = "simulated" if b["simulated"] else ("real" if b["simulated"] is False else "?")
+        held = f"{b['claims_held']} of {len(b['claims'])}" if b["claims"] else "none checked"
+        peak = f"{b['peak_rss_mb']:.0f} MB" if b["peak_rss_mb"] is not None else "?"
+        lines.append(f"| [{b['notebook']}](#{b['notebook'].replace('_', '-')}) | {b['paper']} | {data} | "
+                     f"{_minutes(b['wall_time_s'])} | {peak} | {held} | [{b['executed']}]({link_prefix}{b['executed']}) |")  # fmt: skip
+
+    lines += ["", "## The papers' claims, checked on this run", "",
+              "| paper | claim | on this run | detail | notebook |", "|---|---|---|---|---|"]  # fmt: skip
+    verdict = {True: "held", False: "**not held**", None: "not tested"}
+    for b in books:
+        for c in b["claims"]:
+            lines.append(f"| {b['paper']} | {c['claim']} | {verdict[c['holds']]} | {c['detail']} | {b['notebook']} |")
+    n_claims = sum(len(b["claims"]) for b in books)
+    n_held = sum(b["claims_held"] for b in books)
+    lines += ["", f"{n_held} of {n_claims} claims held on this run.", ""]
+
+    lines += ["## Reproduced beside published", "",
+              "Percent; the difference is ours minus the paper's, in percentage points.", "",
+              "| table or figure | what | paper | ours | difference | notebook |", "|---|---|---|---|---|---|"]  # fmt: skip
+    for b in books:
+        for c in b["comparisons"]:
+            diff = "" if c["ours"] is None or c["paper"] is None else f"{c['ours'] - c['paper']:+.2f}"
+            lines.append(f"| {c['table']} | {c['item']} | {_pct(c['paper'])} | {_pct(c['ours'])} | {diff} | {b['notebook']} |")
+    lines.append("")
+
+    lines += ["## The notebooks", ""]
+    for b in books:
+        lines += [f"### {b['notebook']}", "", f"*{b['title']}*", ""]
+        for d in b["data"]:
+            lines.append(f"- Data{' (SIMULATED)' if b['simulated'] else ''}: {d}")
+        lines += [f"- Executed notebook: [{b['executed']}]({link_prefix}{b['executed']}); wall time "
+                  f"{_minutes(b['wall_time_s'])}, finished {b['finished']}", ""]  # fmt: skip
+        for o in b["outputs"]:
+            if o["kind"] == "figure":
+                lines += [f"**{o['title']}**", "", f"![{o['title']}]({link_prefix}{o['file']})", ""]
+            elif o["kind"] == "table":
+                lines += [f"**{o['title']}**", "", _read_text(o.get("_path")) or f"[{o['file']}]({link_prefix}{o['file']})", ""]
+        if b["claims"]:
+            from .session import claims_markdown
+
+            lines += ["**Claims on this run**", "", claims_markdown(b["claims"]), ""]
+
+    lines += ["## Provenance", ""]
+    for code in report["code"]:
+        if code and code.get("commit"):
+            lines.append(f"- Code: git commit `{code['commit']}`" + (", with uncommitted changes" if code.get("dirty") else ", clean tree"))
+        else:
+            lines.append("- Code: not a git checkout")
+    env = report["environment"] or {}
+    if env:
+        lines.append(f"- Python {env.get('python')} on {env.get('platform')}, {env.get('cpu_count')} CPUs")
+        lines.append("- Packages: " + ", ".join(f"{k} {v}" for k, v in env.get("packages", {}).items()))
+    lines.append(f"- Profile `{profile}`: seed {report['profile'].get('seed')}, time limit per notebook "
+                 f"{report['profile'].get('time_limit_s')} s; every notebook's parameters, seeds, determinism settings "
+                 f"and output hashes are in [manifest.json]({link_prefix}manifest.json)")  # fmt: skip
+    return "\n".join(lines) + "\n"
+
+
+def _read_text(path) -> str:
+    try:
+        return Path(path).read_text().strip() if path else ""
+    except OSError:
+        return ""
+
+
+def render_html(markdown_text: str, title: str) -> str:
+    """A standalone HTML page of the report (mistune, tables enabled)."""
+    import mistune
+
+    body = mistune.create_markdown(plugins=["table"], escape=False)(markdown_text)
+    style = ("body{font-family:system-ui,sans-serif;max-width:72rem;margin:2rem auto;padding:0 1rem;line-height:1.45}"
+             "table{border-collapse:collapse;margin:.5rem 0}td,th{border:1px solid #ccc;padding:.2rem .5rem;text-align:left}"
+             "img{max-width:100%}code{background:#f4f4f4}")  # fmt: skip
+    return (f"<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>{title}</title><style>{style}</style></head>"
+            f"<body>\n{body}</body></html>\n")  # fmt: skip
+
+
+def validate(report: dict) -> None:
+    """Check a report dict against `schemas/report.schema.json` (raises `jsonschema.ValidationError`)."""
+    import jsonschema
+
+    schema = json.loads((Path(__file__).parent / "schemas" / "report.schema.json").read_text())
+    jsonschema.validate(report, schema)
+
+
+def _write(path: Path, text: str) -> Path:
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
+    os.chmod(tmp, 0o644)
+    with os.fdopen(fd, "w") as f:
+        f.write(text)
+    os.replace(tmp, path)
+    return path
+
+
+def build_report(profile: str = "default", *, results_root: str | Path | None = None, root: Path | None = None) -> list[Path]:
+    """Write `REPORT.md`, `REPORT.html` and `report.json` into `<results>/<profile>/`, and for the default
+    profile also `<results>/REPORT.md` and `REPORT.html` (the ones committed to the repository).
+
+    Returns the paths written.
+    """
+    root = root or project_root()
+    results_root = Path(results_root or root / "results")
+    out_dir = results_root / profile
+    report = collect_report(profile, results_root=results_root, root=root)
+    for b in report["notebooks"]:
+        for o in b["outputs"]:
+            o["_path"] = str(out_dir / o["file"])
+    title = f"Reproduction report: {profile}"
+    targets = [(out_dir, "")] + ([(results_root, f"{profile}/")] if profile == "default" else [])
+    written = []
+    for folder, prefix in targets:
+        text = render_markdown(report, link_prefix=prefix)
+        written.append(_write(folder / "REPORT.md", text))
+        written.append(_write(folder / "REPORT.html", render_html(text, title)))
+    for b in report["notebooks"]:
+        for o in b["outputs"]:
+            o.pop("_path")
+    validate(report)
+    written.append(_write(out_dir / "report.json", json.dumps(report, indent=1) + "\n"))
+    return written

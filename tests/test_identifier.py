@@ -1,0 +1,122 @@
+"""`identify` and the command line: a trained network answers for images from the platform simulator."""
+
+import dataclasses
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+import forensiclib as fl
+from forensiclib.synth.platforms import share
+
+CLASSES = ("facebook", "flickr", "twitter")
+
+
+@dataclasses.dataclass
+class FakeResult:
+    """What `save_identifier` reads of a `ProvenanceResult`: a saved network, its classes and accuracies."""
+
+    model_path: Path
+    classes: tuple = CLASSES
+    n_train_patches: int = 10
+    n_train_images: int = 2
+
+    def accuracies(self):
+        return {"patch": 0.5, "image": 0.75, "baseline": float("nan")}
+
+
+@pytest.fixture(scope="module")
+def identifier_dir(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("identifier")
+    model = fl.dct_cnn(len(CLASSES))
+    model.save(folder / "trained.keras")
+    return fl.save_identifier(FakeResult(folder / "trained.keras"), folder / "identifier", patch_size=64,
+                              trained_on="a test set (simulated)", simulated=True, notebook="test").folder
+
+
+@pytest.fixture(scope="module")
+def shared_image(tmp_path_factory):
+    return share(fl.load_photo("chelsea"), "twitter", tmp_path_factory.mktemp("shared") / "twitter.jpg")
+
+
+def test_identifier_round_trip(identifier_dir):
+    identifier = fl.load_identifier(identifier_dir)
+    assert identifier.classes == CLASSES and identifier.patch_size == 64 and identifier.simulated
+    record = json.loads((identifier_dir / "identifier.json").read_text())
+    assert record["test_accuracy"] == {"patch": 0.5, "image": 0.75, "baseline": None} and record["notebook"] == "test"
+    assert "trained on a test set (simulated)" in identifier.describe()
+    assert not any(p.name.startswith(".tmp-") for p in identifier_dir.parent.iterdir())
+
+
+def test_identify_votes_over_the_patches(identifier_dir, shared_image):
+    identifier = fl.load_identifier(identifier_dir)
+    (answer,) = fl.identify([shared_image], identifier)
+    n_patches = len(fl.image_features(shared_image).features)
+    assert answer.error is None and answer.prediction in CLASSES
+    assert sum(answer.votes.values()) == n_patches
+    assert answer.votes[answer.prediction] == max(answer.votes.values())
+    assert sum(answer.probabilities.values()) == pytest.approx(1.0, abs=1e-5)
+
+
+def test_identify_answers_bad_files_and_keeps_going(identifier_dir, shared_image, tmp_path):
+    text = tmp_path / "notes.txt"
+    text.write_text("not an image")
+    answers = fl.identify([text, tmp_path / "missing.jpg", shared_image], fl.load_identifier(identifier_dir))
+    assert [a.error is None for a in answers] == [False, False, True]
+    assert "expected a JPEG, PNG or TIFF" in answers[0].error
+    assert "skipped" in answers[0].describe()
+
+
+def test_missing_or_foreign_identifier_folder_is_a_clear_error(tmp_path):
+    with pytest.raises(FileNotFoundError, match="expected identifier.json"):
+        fl.load_identifier(tmp_path)
+    (tmp_path / "identifier.json").write_text(json.dumps({"version": 99}))
+    (tmp_path / "model.keras").write_text("")
+    with pytest.raises(ValueError, match="not a valid identifier record"):
+        fl.load_identifier(tmp_path)
+
+
+def _cli(*args):
+    return subprocess.run([sys.executable, "-m", "forensiclib", *map(str, args)], capture_output=True, text=True)
+
+
+def test_command_line_identify(identifier_dir, shared_image, tmp_path):
+    out = _cli("identify", "--model", identifier_dir, shared_image)
+    assert out.returncode == 0, out.stderr
+    assert f"{shared_image}: " in out.stdout and "patch vote" in out.stdout and "SIMULATED" in out.stdout
+    text = tmp_path / "notes.txt"
+    text.write_text("hello")
+    out = _cli("identify", "--model", identifier_dir, text)
+    assert out.returncode == 1
+    assert f"{text}: skipped:" in out.stderr and "expected a JPEG, PNG or TIFF" in out.stderr
+    out = _cli("identify", "--model", tmp_path, shared_image)
+    assert out.returncode == 2 and "is not an identifier folder" in out.stderr
+
+
+def test_command_line_measure_platform(tmp_path):
+    for name in ("chelsea", "coffee"):
+        share(fl.load_photo(name), "telegram", tmp_path / f"{name}.jpg")
+    out = _cli("measure-platform", tmp_path, "--suggest", "mine")
+    assert out.returncode == 0, out.stderr
+    assert "Measured 2 JPEGs" in out.stdout and "Suggested profile" in out.stdout and "mine" in out.stdout
+    out = _cli("measure-platform", tmp_path / "nowhere")
+    assert out.returncode == 2 and "no such folder" in out.stderr
+
+
+def test_command_line_build_data(tmp_path):
+    env_cache = {"FORENSICLIB_CACHE": str(tmp_path)}
+    out = subprocess.run([sys.executable, "-m", "forensiclib", "build-data", "manipulations", "--size", "1"],
+                         capture_output=True, text=True, env={**__import__("os").environ, **env_cache})
+    assert out.returncode == 0, out.stderr
+    assert "6 classes (simulated data)" in out.stdout and str(tmp_path) in out.stdout
+    out = _cli("build-data", "manipulation")
+    assert out.returncode == 2 and "unknown dataset 'manipulation'" in out.stderr and "manipulations" in out.stderr
+
+
+@pytest.mark.parametrize("command", ["reproduce", "report", "exercise", "identify", "measure-platform", "build-data",
+                                     "features", "kernel"])
+def test_every_command_has_help(command):
+    out = _cli(command, "--help")
+    assert out.returncode == 0 and "usage: forensiclib" in out.stdout and len(out.stdout) > 100
