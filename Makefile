@@ -60,6 +60,7 @@ bench: setup
 	$(BIN)/python benchmarks/bench_features.py
 	$(BIN)/python benchmarks/bench_training.py
 	$(BIN)/python benchmarks/bench_datasets.py
+	$(BIN)/python benchmarks/bench_incremental.py --profile smoke
 
 clean:
 	rm -rf results/smoke results/paper results/exercises .cache $(VENV) *.egg-info .pytest_cache

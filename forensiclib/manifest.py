@@ -13,6 +13,7 @@ models need no entry here: they live in `.cache/`, keyed by their own content.
 
 from __future__ import annotations
 
+import ast
 import datetime
 import functools
 import hashlib
@@ -25,7 +26,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-__all__ = ["update_manifest", "read_manifest", "environment", "fingerprint", "up_to_date", "code_state", "MANIFEST_FILE"]
+__all__ = ["update_manifest", "read_manifest", "environment", "fingerprint", "up_to_date", "code_state", "dependencies", "MANIFEST_FILE"]
 
 MANIFEST_VERSION = 2
 MANIFEST_FILE = "manifest.json"
@@ -79,21 +80,62 @@ def environment() -> dict:
     }
 
 
+def _module_file(name: str) -> Path | None:
+    """The source file of a `forensiclib` module, or None if there is none."""
+    base = Path(__file__).resolve().parent.joinpath(*name.split(".")[1:])
+    for candidate in (base.with_suffix(".py"), base / "__init__.py"):
+        if candidate.is_file():
+            return candidate
+    return None
+
+
+def _imports_of(name: str, path: Path) -> set[str]:
+    """The `forensiclib` modules a module's source imports anywhere (function-level imports included)."""
+    package = name if path.name == "__init__.py" else name.rpartition(".")[0]
+    found = set()
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.ImportFrom):
+            if node.level:
+                base = ".".join(package.split(".")[: len(package.split(".")) - node.level + 1])
+                target = f"{base}.{node.module}" if node.module else base
+            else:
+                target = node.module or ""
+            if target.split(".")[0] == "forensiclib":
+                parts = target.split(".")
+                found.update(".".join(parts[:i]) for i in range(1, len(parts) + 1))  # parent packages run too
+                found.update(f"{target}.{alias.name}" for alias in node.names)
+        elif isinstance(node, ast.Import):
+            found.update(alias.name for alias in node.names if alias.name.split(".")[0] == "forensiclib")
+    return {m for m in found if _module_file(m) is not None}
+
+
+def dependencies(modules: list[str]) -> list[str]:
+    """`modules` and every `forensiclib` module they import, transitively, read from the sources.
+
+    A kernel's loaded modules miss what only worker processes import (the simulators a dataset builder runs in
+    its pool); the sources' import statements, function-level ones included, name them.
+    """
+    seen, todo = set(), list(modules)
+    while todo:
+        name = todo.pop()
+        if name in seen:
+            continue
+        seen.add(name)
+        path = _module_file(name)
+        if path is not None:
+            todo.extend(_imports_of(name, path) - seen)
+    return sorted(seen)
+
+
 def _module_files(modules: list[str] | None) -> list[Path]:
-    """Source files of `forensiclib` modules (all of them when `modules` is None or empty)."""
+    """Source files of `modules` and their dependencies (the whole package when `modules` is None or empty)."""
     package = Path(__file__).resolve().parent
     if not modules:
         return sorted(package.rglob("*.py"))
     files = []
-    for name in modules:
-        parts = name.split(".")[1:]
-        base = package.joinpath(*parts)
-        for candidate in (base.with_suffix(".py"), base / "__init__.py"):
-            if candidate.is_file():
-                files.append(candidate)
-                break
-        else:
-            files.append(base)  # gone since the run: hashes as missing, so the fingerprint changes
+    for name in dependencies(modules):
+        # a module gone since the run hashes as missing, so the fingerprint changes
+        files.append(_module_file(name) or package.joinpath(*name.split(".")[1:]))
     return sorted(files)
 
 

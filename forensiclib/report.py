@@ -119,7 +119,8 @@ def render_markdown(report: dict, *, link_prefix: str = "") -> str:
                   "papers' datasets). Their numbers stand beside the published ones for reference; they are not a "
                   "reproduction of the papers' numbers on the papers' data.", ""]  # fmt: skip
     lines += [f"Total wall time of the notebooks' last runs: {_minutes(report['total_wall_time_s'])}; largest process: "
-              f"{report['max_peak_rss_mb'] or '?'} MB.", ""]  # fmt: skip
+              f"{report['max_peak_rss_mb'] or '?'} MB. The executed notebooks linked below are written by "
+              "`make reproduce` and are not kept in git; the figures and tables are.", ""]  # fmt: skip
 
     lines += ["## Summary", "", "| notebook | paper | data | wall time | peak memory | claims held | executed notebook |",
               "|---|---|---|---|---|---|---|"]  # fmt: skip
@@ -127,7 +128,7 @@ def render_markdown(report: dict, *, link_prefix: str = "") -> str:
         data = "simulated" if b["simulated"] else ("real" if b["simulated"] is False else "?")
         held = f"{b['claims_held']} of {len(b['claims'])}" if b["claims"] else "none checked"
         peak = f"{b['peak_rss_mb']:.0f} MB" if b["peak_rss_mb"] is not None else "?"
-        lines.append(f"| [{b['notebook']}](#{b['notebook'].replace('_', '-')}) | {b['paper']} | {data} | "
+        lines.append(f"| [{b['notebook']}](#{b['notebook']}) | {b['paper']} | {data} | "
                      f"{_minutes(b['wall_time_s'])} | {peak} | {held} | [{b['executed']}]({link_prefix}{b['executed']}) |")  # fmt: skip
 
     lines += ["", "## The papers' claims, checked on this run", "",

@@ -232,3 +232,12 @@ def test_report_is_built_from_the_records(project):
     assert "<table>" in (out / "REPORT.html").read_text()
     assert not (project / "results" / "REPORT.md").exists()  # the top-level report is the default profile's
     assert collect_report("smoke")["notebooks"][0]["comparisons"] == book["comparisons"]
+
+
+def test_dependencies_include_what_only_worker_processes_import():
+    """A kernel that finds its dataset cached never imports the simulators; the dataset still depends on them."""
+    from forensiclib.manifest import dependencies
+
+    found = dependencies(["forensiclib.builders"])
+    assert {"forensiclib.synth", "forensiclib.synth.platforms", "forensiclib.synth.cameras", "forensiclib.jpeg"} <= set(found)
+    assert "forensiclib.unified" not in found and "forensiclib.report" not in found
