@@ -103,9 +103,11 @@ def _identify(args: argparse.Namespace) -> int:
     if identifier.simulated:
         print("note: this network was trained on SIMULATED platform data; on real downloads its answers reflect "
               "how close the simulated profiles are to the real platforms.")  # fmt: skip
+    from .features import _list_files
+
     files = []
-    for item in map(Path, args.images):
-        files += sorted(p for p in item.rglob("*") if p.is_file()) if item.is_dir() else [item]
+    for item in map(Path, args.images):  # folders: recursively, links to folders not followed, hidden files left out
+        files += _list_files(item) if item.is_dir() else [item]
     answers = identify(files, identifier)
     for answer in answers:
         print(answer.describe(), file=sys.stderr if answer.error else sys.stdout)

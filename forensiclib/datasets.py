@@ -39,6 +39,8 @@ class ImageDataset:
         devices: `(n,)` int64 device id (unique across the dataset) for camera sets, else None.
         description: where the data come from, in words; says "simulated" for built data.
         simulated: True for data made by the suite's simulators.
+        skipped: files passed over while loading, as `(path, reason)` (non-images, unreadable files, broken or
+            looping links); loading never stops on one file.
     """
 
     name: str
@@ -49,6 +51,7 @@ class ImageDataset:
     devices: np.ndarray | None = None
     description: str = ""
     simulated: bool = False
+    skipped: tuple[tuple[str, str], ...] = ()
 
     def __post_init__(self):
         n = len(self.files)
@@ -109,6 +112,9 @@ class ImageDataset:
                  f"{len(self.classes)} classes ({'simulated' if self.simulated else 'real'} data)"]  # fmt: skip
         if self.description:
             lines.append(f"  {self.description}")
+        if self.skipped:
+            lines.append(f"  {len(self.skipped)} files skipped while loading, e.g. "
+                         + "; ".join(f"{path}: {reason}" for path, reason in self.skipped[:3]))
         lines += [f"  {name:<14s} {count:6d}" for name, count in self.class_counts().items()]
         return "\n".join(lines)
 

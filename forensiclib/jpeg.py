@@ -266,6 +266,8 @@ def read_dct(path: str | Path) -> DCTImage:
     """
     path = Path(path)
     if not path.exists():
+        if path.is_symlink():
+            raise ImageReadError(path, "broken or looping symbolic link")
         raise FileNotFoundError(f"Expected an image file. Received: {path} (no such file)")
     if not path.is_file():
         raise ImageReadError(path, "expected an image file, found a directory or special file")
@@ -290,12 +292,27 @@ def _captured_c_stderr():
             captured.extend(sink.read().decode("utf-8", "replace").splitlines())
 
 
+@contextlib.contextmanager
+def _utf8_path(path: Path):
+    """A name for `path` that jpeglib can pass to C: itself, or a link to it when its name is not valid UTF-8."""
+    try:
+        str(path).encode("utf-8")
+        yield str(path)
+        return
+    except UnicodeEncodeError:
+        pass
+    with tempfile.TemporaryDirectory() as folder:
+        link = os.path.join(folder, "image.jpg")
+        os.symlink(os.fsencode(path.resolve()), link)
+        yield link
+
+
 def _read_jpeg(path: Path) -> DCTImage:
     import jpeglib
 
-    with _captured_c_stderr() as warnings:
+    with _captured_c_stderr() as warnings, _utf8_path(path) as name:
         try:
-            jpeg = jpeglib.read_dct(str(path))
+            jpeg = jpeglib.read_dct(name)
             if jpeg.height * jpeg.width > MAX_PIXELS:
                 raise ImageReadError(
                     path,

@@ -7,16 +7,18 @@ structure as the simulated builders, with the same class names (those of
 so a notebook switches from simulated to real data with one parameter.
 
 Common behaviour:
-- Files are listed recursively (links followed, each folder once; folders whose name
-  starts with a dot are not read). Image files are recognised by their first bytes
-  (JPEG `FF D8 FF`, PNG, TIFF), whatever their extension; other files are skipped and
-  counted, and the dataset's description says how many and names a few.
+- Files are listed recursively (links followed, each folder once, so a link loop ends;
+  folders whose name starts with a dot are not read). Image files are recognised by their
+  first bytes (JPEG `FF D8 FF`, PNG, TIFF), whatever their extension. Every other file, and
+  every file that cannot be opened (permissions, broken or looping links), is skipped with
+  its reason in `ImageDataset.skipped`; the description says how many and names a few.
+  Loading reads eight bytes per file and decodes nothing: a truncated or corrupt image is
+  found, and skipped with its reason, when its features are extracted.
 - Folder names are compared ignoring case and every character but letters and digits
   (`+` reads "plus"), so `Google+`, `google_plus` and `GooglePlus` are one name.
 - A missing path raises `FileNotFoundError`. A folder that does not match its layout
   raises `ValueError` naming the layout and everything that differs: missing classes,
-  classes without a readable image, unexpected folders, unreadable files (a few
-  named, then "and N more").
+  classes without a readable image, unexpected folders (a few named, then "and N more").
 """
 
 from __future__ import annotations
@@ -88,13 +90,12 @@ class _Record:
 
 @dataclasses.dataclass
 class _Scan:
-    """What a loader found: records, skipped non-image files, problems with the layout."""
+    """What a loader found: records, skipped files with their reasons, problems with the layout."""
 
     layout: str
     root: Path
     records: list[_Record] = dataclasses.field(default_factory=list)
-    skipped: list[Path] = dataclasses.field(default_factory=list)
-    unreadable: list[str] = dataclasses.field(default_factory=list)
+    skipped: list[tuple[Path, str]] = dataclasses.field(default_factory=list)
     problems: list[str] = dataclasses.field(default_factory=list)
     missing: list[str] = dataclasses.field(default_factory=list)  # classes already reported missing
     found: dict[str, list[Path]] = dataclasses.field(default_factory=dict)  # class -> its folders
@@ -130,10 +131,8 @@ class _Scan:
             kind = _sniff(path)
             if kind == "image":
                 images.append(path)
-            elif kind == "other":
-                self.skipped.append(path)
             else:
-                self.unreadable.append(f"{path} ({kind})")
+                self.skipped.append((path, kind))
         return images
 
     def dataset(self, name: str, classes: Sequence[str], description: str, *, devices: bool = False) -> ImageDataset:
@@ -142,15 +141,13 @@ class _Scan:
         counts = np.bincount(labels, minlength=len(classes))
         self.problem("classes without a readable image",
                      [c for c, n in zip(classes, counts) if n == 0 and c not in self.missing], every=True)
-        self.problem("unreadable files", self.unreadable)
         if self.problems:
             raise ValueError(f"Expected {self.layout}. Received: {self.root}, with " + "; ".join(self.problems))
         records = sorted(self.records, key=lambda r: (r.label, str(r.file)))
-        skipped = [str(p.relative_to(self.root)) for p in self.skipped]
+        skipped = [(os.path.relpath(p, self.root), reason) for p, reason in self.skipped]
         description = f"{description} Read from {self.root}: {len(records)} images."
         if skipped:
-            description += (f" Skipped {len(skipped)} non-image files (not JPEG/PNG/TIFF by their first "
-                            f"bytes): {_some(skipped)}.")
+            description += f" Skipped {len(skipped)} files: {_some([f'{p} ({r})' for p, r in skipped])}."
         return ImageDataset(
             name=name,
             classes=tuple(classes),
@@ -160,6 +157,7 @@ class _Scan:
             devices=_ids([r.device for r in records]) if devices else None,
             description=description,
             simulated=False,
+            skipped=tuple(skipped),
         )
 
 
@@ -517,15 +515,19 @@ def _lookup(classes: Sequence[str]) -> dict[str, str]:
 
 
 def _sniff(path: Path) -> str:
-    """`"image"`, `"other"`, or why the file cannot be read."""
+    """`"image"`, or why the file is skipped."""
     try:
         if not stat.S_ISREG(os.stat(path).st_mode):
             return "not a regular file"
         with open(path, "rb") as f:
             head = f.read(8)
     except OSError as error:
-        return error.strerror or type(error).__name__
-    return "image" if head.startswith(_SIGNATURES) else "other"
+        if os.path.islink(path):
+            return f"broken or looping link ({error.strerror or type(error).__name__})"
+        return f"cannot be opened ({error.strerror or type(error).__name__})"
+    if not head:
+        return "empty file"
+    return "image" if head.startswith(_SIGNATURES) else f"not a JPEG, PNG or TIFF by its first bytes ({head!r})"
 
 
 def _ucid_number(stem: str) -> int | None:

@@ -55,8 +55,9 @@ def check_common(dataset, root, name, n_files, n_skipped):
     assert len(dataset) == n_files
     assert str(root) in dataset.description
     assert all(f.is_absolute() and f.is_file() for f in dataset.files)
+    assert len(dataset.skipped) == n_skipped
     if n_skipped:
-        assert f"Skipped {n_skipped} non-image files" in dataset.description
+        assert f"Skipped {n_skipped} files" in dataset.description
     else:
         assert "Skipped" not in dataset.description
 
@@ -171,14 +172,22 @@ def test_social_error_for_a_file_and_loose_images(tmp_path):
         load_public_social(tmp_path)
 
 
-def test_unreadable_files_are_listed_with_a_count(tmp_path):
+def test_unreadable_files_are_skipped_with_their_reasons(tmp_path):
     for platform in ("facebook", "flickr", "twitter"):
         jpeg(tmp_path / platform / "a.jpg")
     for i in range(7):
         os.symlink(tmp_path / f"nowhere{i}", tmp_path / "flickr" / f"broken{i}.jpg")
-    with pytest.raises(ValueError, match=r"unreadable files: .*broken0\.jpg .*and 2 more") as error:
-        load_public_social(tmp_path)
-    assert "broken4.jpg" in str(error.value) and "broken5.jpg" not in str(error.value)
+    os.symlink("loop.jpg", tmp_path / "twitter" / "loop.jpg")  # a link to itself
+    os.symlink(tmp_path / "twitter", tmp_path / "twitter" / "again")  # a folder loop
+    (tmp_path / "facebook" / "empty.jpg").write_bytes(b"")
+    data = load_public_social(tmp_path)
+    assert len(data) == 3
+    reasons = dict(data.skipped)
+    assert len(reasons) == 9
+    assert reasons["flickr/broken0.jpg"].startswith("broken or looping link")
+    assert reasons["twitter/loop.jpg"].startswith("broken or looping link")
+    assert reasons["facebook/empty.jpg"] == "empty file"
+    assert "Skipped 9 files: " in data.description and "and 4 more" in data.description
 
 
 # ---- IPLab ---------------------------------------------------------------------------------------
