@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+import textwrap
 from pathlib import Path
 
 __all__ = ["main"]
@@ -75,7 +76,8 @@ def _exercise(args: argparse.Namespace) -> int:
         if not args.name:
             for name in list_exercises():
                 exercise = load_exercise(name)
-                print(f"{name}  ({exercise.notebook}: {exercise.parameters})\n    {exercise.brief.splitlines()[0]}")
+                brief = textwrap.indent(textwrap.fill(" ".join(exercise.brief.split()), 100), "    ")
+                print(f"{name}  ({exercise.notebook}: {exercise.parameters})\n{brief}\n")
             return 0
         result = run_exercise(args.name, force=args.force)
     except (ParameterError, NotebookFailed, NotebookTimeout) as error:

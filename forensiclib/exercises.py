@@ -79,14 +79,17 @@ def load_exercise(name: str, root: Path | None = None) -> Exercise:
     return Exercise(path.stem, notebook.stem, str(data["brief"]).strip(), dict(parameters))
 
 
-def run_exercise(name: str, *, base_profile: str = "default", force: bool = False):
-    """Run an exercise (see the module docstring); returns the `RunResult`."""
+def run_exercise(name: str, *, base_profile: str = "default", force: bool = False, results_root: Path | None = None):
+    """Run an exercise (see the module docstring) into `<results_root>/<name>/` (default `results/exercises/`).
+
+    Returns the `RunResult`. `base_profile` gives the values the exercise changes (`smoke` for a quick check).
+    """
     from .reproduce import load_profile, reproduce
 
     root = project_root()
     exercise = load_exercise(name, root)
     profile = dataclasses.replace(load_profile(base_profile, root), name=exercise.name)
-    out = root / "results" / "exercises"
+    out = Path(results_root) if results_root else root / "results" / "exercises"
     print(f"Exercise {exercise.name} ({exercise.notebook}, {base_profile} profile + {exercise.parameters}):\n"
           f"{exercise.brief}\n", flush=True)  # fmt: skip
     (out / exercise.name).mkdir(parents=True, exist_ok=True)

@@ -59,3 +59,18 @@ def test_exercise_runs_into_its_own_folder(project):  # noqa: F811
     assert "What if the rate is higher?" in (out / "BRIEF.md").read_text()
     assert (out / "REPORT.md").is_file() and (out / "manifest.json").is_file()
     assert not (project / "results" / "default").exists()
+
+
+def test_drop_google_plus_runs_at_smoke_sizes(tmp_path, monkeypatch):
+    """The shipped exercise that changes notebook 05's classes runs end to end (smoke sizes) and trains 7 classes."""
+    import json
+
+    monkeypatch.setenv("FORENSICLIB_CACHE", str(tmp_path / "cache"))
+    result = run_exercise("drop_google_plus", base_profile="smoke", results_root=tmp_path / "exercises")
+    out = tmp_path / "exercises" / "drop_google_plus"
+    record = json.loads((out / "05_eight_classes" / "identifier" / "identifier.json").read_text())
+    assert "google_plus" not in record["classes"] and len(record["classes"]) == 7
+    report = json.loads((out / "report.json").read_text())
+    claims = [c["claim"] for c in report["notebooks"][0]["claims"]]
+    assert "Google+ is most often confused with Original" not in claims and len(claims) == 2
+    assert result.output.is_file()

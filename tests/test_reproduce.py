@@ -241,3 +241,19 @@ def test_dependencies_include_what_only_worker_processes_import():
     found = dependencies(["forensiclib.builders"])
     assert {"forensiclib.synth", "forensiclib.synth.platforms", "forensiclib.synth.cameras", "forensiclib.jpeg"} <= set(found)
     assert "forensiclib.unified" not in found and "forensiclib.report" not in found
+
+
+def test_data_folder_points_the_notebooks_that_take_it_at_real_datasets(project, tmp_path):
+    parameters = PARAMETERS + 'iplab_dir = ""  # real IPLab folder\n'
+    body = "import json, os\nopen(os.path.join(os.environ['FORENSICLIB_RESULTS'], profile, 'dir.json'), 'w').write(json.dumps(iplab_dir))"
+    make_notebook(project / "notebooks" / "04_real.ipynb", body, parameters)
+    make_notebook(project / "notebooks" / "05_other.ipynb", "x = 1")
+    data = tmp_path / "data"
+    (data / "iplab").mkdir(parents=True)
+    runner.reproduce("smoke", ["04_real", "05_other"], data=data)
+    assert json.loads((project / "results" / "smoke" / "dir.json").read_text()) == str(data.resolve() / "iplab")
+    (data / "iplab").rmdir()
+    (data / "photos").mkdir()
+    with pytest.raises(ParameterError, match=r"holds none of the expected dataset folders ucid_social, public_social, "
+                                             r"iplab, dresden \(found: photos\)"):
+        runner.reproduce("smoke", ["04_real"], data=data)
