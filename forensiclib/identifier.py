@@ -149,13 +149,16 @@ def load_identifier(folder: str | Path) -> Identifier:
 
 
 def find_identifier(results_root: str | Path | None = None, profiles: Sequence[str] = ("default", "paper", "smoke")):
-    """The identifier notebook 05 wrote under the first of `profiles` that has one, or None."""
+    """The identifier notebook 05 wrote under the first of `profiles` that has one, or None.
+
+    The network itself is not kept in git: on a fresh clone there is none until notebook 05 has run.
+    """
     from .paths import project_root
 
     root = Path(results_root) if results_root else project_root() / "results"
     for profile in profiles:
         folder = root / profile / "05_eight_classes" / "identifier"
-        if (folder / "identifier.json").is_file():
+        if (folder / "identifier.json").is_file() and (folder / "model.keras").is_file():
             return folder
     return None
 

@@ -120,3 +120,14 @@ def test_command_line_build_data(tmp_path):
 def test_every_command_has_help(command):
     out = _cli(command, "--help")
     assert out.returncode == 0 and "usage: forensiclib" in out.stdout and len(out.stdout) > 100
+
+
+def test_find_identifier_needs_the_network_too(identifier_dir, tmp_path):
+    from forensiclib.identifier import find_identifier
+
+    folder = tmp_path / "smoke" / "05_eight_classes" / "identifier"
+    folder.mkdir(parents=True)
+    (folder / "identifier.json").write_text((identifier_dir / "identifier.json").read_text())
+    assert find_identifier(tmp_path) is None  # as on a fresh clone: the record is committed, the network is not
+    (folder / "model.keras").write_bytes((identifier_dir / "model.keras").read_bytes())
+    assert find_identifier(tmp_path) == folder
