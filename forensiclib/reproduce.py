@@ -332,7 +332,8 @@ def run_notebook(
     from .manifest import code_state, update_manifest
 
     update_manifest(profile, result, values, notebook=path, code=git if git is not None else code_state(root),
-                    determinism={**DETERMINISM_ENV, "PYTHONHASHSEED": str(profile.seed)})  # fmt: skip
+                    determinism={**DETERMINISM_ENV, "PYTHONHASHSEED": str(profile.seed),
+                                 "FORENSICLIB_STRATEGY": os.environ.get("FORENSICLIB_STRATEGY", "") or "default"})  # fmt: skip
     return result
 
 

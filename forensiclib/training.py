@@ -6,7 +6,20 @@
 `train` builds the model inside the strategy's scope, so the same call trains
 on one CPU, several GPUs (`tf.distribute.MirroredStrategy()`) or several hosts
 (`MultiWorkerMirroredStrategy` with `TF_CONFIG`); the default is TensorFlow's
-no-op strategy.
+no-op strategy. Keras 3's `fit` does not run under `MultiWorkerMirroredStrategy`
+(keras-team/keras#20585), so there `train` runs its own loop: every global batch
+of `batch_size` examples (a seeded permutation per epoch, the last partial batch
+dropped) is split evenly between the workers, each replica's loss is scaled by the
+global batch size and the gradients are summed across workers, so an update equals
+the one a single worker would make on the whole batch (dropout masks and batch-norm
+statistics are drawn per replica, so runs agree closely, not bit for bit). Epoch
+callbacks (learning-rate schedules, early stopping) run on every worker alike.
+Multi-worker training takes arrays and single-output models (paper 1's CNN, paper 2's
+single-task networks and transfer heads); multitask training needs one host.
+
+Notebooks do not pass a strategy: `train` then uses `default_strategy()`, which the
+environment variable `FORENSICLIB_STRATEGY` selects: unset or `default` (one device),
+`mirrored` (every GPU of this host) or `multiworker` (the hosts listed in `TF_CONFIG`).
 """
 
 from __future__ import annotations
@@ -19,7 +32,11 @@ import numpy as np
 
 from .session import seed_everything
 
-__all__ = ["TrainResult", "train", "halving_schedule", "early_stopping"]
+__all__ = ["TrainResult", "train", "halving_schedule", "early_stopping", "default_strategy", "STRATEGIES"]
+
+#: Values of `FORENSICLIB_STRATEGY` and the tf.distribute strategy each selects.
+STRATEGIES = ("default", "mirrored", "multiworker")
+_strategy = None
 
 
 @dataclasses.dataclass
@@ -46,6 +63,23 @@ def early_stopping(patience: int = 3) -> keras.callbacks.Callback:
     return keras.callbacks.EarlyStopping(monitor="val_loss", patience=patience, restore_best_weights=True)
 
 
+def default_strategy():
+    """The strategy `FORENSICLIB_STRATEGY` names (see the module docstring), created once per process."""
+    global _strategy
+    import os
+
+    import tensorflow as tf
+
+    name = os.environ.get("FORENSICLIB_STRATEGY", "") or "default"
+    if name not in STRATEGIES:
+        raise ValueError(f"Expected FORENSICLIB_STRATEGY among {', '.join(STRATEGIES)}. Received: {name!r}")
+    if _strategy is None or _strategy[0] != name:
+        made = {"default": tf.distribute.get_strategy, "mirrored": tf.distribute.MirroredStrategy,
+                "multiworker": tf.distribute.MultiWorkerMirroredStrategy}[name]()  # fmt: skip
+        _strategy = (name, made)
+    return _strategy[1]
+
+
 def train(
     build: Callable[[], keras.Model],
     x,
@@ -70,7 +104,8 @@ def train(
         batch_size: for array input (None for datasets).
         steps_per_epoch: for endless datasets.
         callbacks: e.g. `halving_schedule(...)`, `early_stopping()`.
-        strategy: a `tf.distribute.Strategy`; None uses the default (one device).
+        strategy: a `tf.distribute.Strategy`; None uses `default_strategy()` (one device unless
+            `FORENSICLIB_STRATEGY` says otherwise).
         seed: seeds weight initialisation, shuffling and dropout; ops are made deterministic.
         verbose: Keras verbosity (2: one line per epoch, readable in executed notebooks).
     """
@@ -80,9 +115,13 @@ def train(
         raise ValueError(f"Expected epochs a positive integer. Received: {epochs!r}")
     seed_everything(seed)
     tf.config.experimental.enable_op_determinism()
-    strategy = strategy or tf.distribute.get_strategy()
+    strategy = strategy or default_strategy()
     with strategy.scope():
         model = build()
+    if isinstance(strategy, tf.distribute.MultiWorkerMirroredStrategy):
+        history = _fit_multi_worker(model, x, y, validation_data=validation_data, epochs=epochs, batch_size=batch_size,
+                                    callbacks=callbacks, strategy=strategy, seed=seed, verbose=verbose)  # fmt: skip
+        return TrainResult(model=model, history=history)
     history = model.fit(
         x,
         y,
@@ -96,3 +135,70 @@ def train(
     )
     return TrainResult(model=model, history={k: [float(v) for v in vs] for k, vs in history.history.items()})
 
+
+
+def _fit_multi_worker(model, x, y, *, validation_data, epochs, batch_size, callbacks, strategy, seed, verbose) -> dict:
+    """`fit` for `MultiWorkerMirroredStrategy`: a custom loop (see the module docstring)."""
+    import tensorflow as tf
+
+    if isinstance(x, tf.data.Dataset) or y is None or not isinstance(model.loss, str):
+        raise ValueError("Expected arrays x and y and a single-output model for multi-worker training. Received: "
+                         f"x of type {type(x).__name__}, y {'missing' if y is None else 'given'}, loss {model.loss!r}")
+    workers = strategy.num_replicas_in_sync
+    if not batch_size or batch_size % workers:
+        raise ValueError(f"Expected batch_size a multiple of the {workers} replicas. Received: {batch_size!r}")
+    x, y = np.asarray(x), np.asarray(y)
+    per_replica, n_batches = batch_size // workers, len(x) // batch_size
+    if n_batches < 1:
+        raise ValueError(f"Expected at least one batch of {batch_size} examples. Received {len(x)} examples")
+    loss_fn = keras.losses.get(model.loss)  # per-example losses
+
+    @tf.function
+    def step(xb, yb):
+        def replica(xb, yb):
+            with tf.GradientTape() as tape:
+                predictions = model(xb, training=True)
+                loss = tf.nn.compute_average_loss(loss_fn(yb, predictions), global_batch_size=batch_size)
+            gradients = tape.gradient(loss, model.trainable_variables)
+            model.optimizer.apply_gradients(zip(gradients, model.trainable_variables))
+            correct = tf.reduce_sum(tf.cast(tf.equal(tf.argmax(predictions, -1), tf.cast(yb, tf.int64)), tf.float32))
+            return loss, correct
+
+        loss, correct = strategy.run(replica, args=(xb, yb))
+        return strategy.reduce("SUM", loss, axis=None), strategy.reduce("SUM", correct, axis=None)
+
+    def epoch_data(epoch):
+        order = np.random.default_rng([seed, epoch]).permutation(len(x))[: n_batches * batch_size]
+        batches = order.reshape(n_batches, workers, per_replica)
+
+        def dataset(context):  # this worker's share of every global batch, in order
+            mine = batches[:, context.input_pipeline_id].reshape(-1)
+            return tf.data.Dataset.from_tensor_slices((x[mine], y[mine])).batch(per_replica)
+
+        return strategy.distribute_datasets_from_function(dataset)
+
+    callback_list = keras.callbacks.CallbackList(list(callbacks), model=model)
+    history: dict[str, list[float]] = {}
+    chief = getattr(strategy.cluster_resolver, "task_id", None) in (0, None)
+    callback_list.on_train_begin()
+    for epoch in range(epochs):
+        callback_list.on_epoch_begin(epoch)
+        total_loss, total_correct = 0.0, 0.0
+        for xb, yb in epoch_data(epoch):
+            loss, correct = step(xb, yb)
+            total_loss, total_correct = total_loss + float(loss), total_correct + float(correct)
+        logs = {"loss": total_loss / n_batches, "accuracy": total_correct / (n_batches * batch_size)}
+        if validation_data is not None:
+            x_val, y_val = (np.asarray(v) for v in validation_data)
+            p_val = model.predict(x_val, batch_size=max(batch_size, 256), verbose=0)
+            logs["val_loss"] = float(np.mean(keras.ops.convert_to_numpy(loss_fn(y_val, p_val))))
+            logs["val_accuracy"] = float(np.mean(p_val.argmax(-1) == y_val))
+        for key, value in logs.items():
+            history.setdefault(key, []).append(value)
+        callback_list.on_epoch_end(epoch, logs)
+        if verbose and chief:
+            print(f"Epoch {epoch + 1}/{epochs} - " + " - ".join(f"{k}: {v:.4f}" for k, v in logs.items()), flush=True)
+        if model.stop_training:
+            break
+    callback_list.on_train_end()
+    return history

@@ -46,3 +46,19 @@ def test_early_stopping_restores_the_best_weights():
 def test_train_validates_epochs():
     with pytest.raises(ValueError, match="Expected epochs a positive integer. Received: 0"):
         fl.train(build, np.zeros((1, 32, 32, 1)), np.zeros(1), epochs=0)
+
+
+def test_default_strategy_follows_the_environment(monkeypatch):
+    import tensorflow as tf
+
+    from forensiclib.training import default_strategy
+
+    monkeypatch.delenv("FORENSICLIB_STRATEGY", raising=False)
+    assert default_strategy() is tf.distribute.get_strategy()
+    monkeypatch.setenv("FORENSICLIB_STRATEGY", "mirrored")
+    assert isinstance(default_strategy(), tf.distribute.MirroredStrategy)
+    monkeypatch.setenv("FORENSICLIB_STRATEGY", "mirrorred")
+    with pytest.raises(ValueError, match="Expected FORENSICLIB_STRATEGY among default, mirrored, multiworker"):
+        default_strategy()
+    monkeypatch.setenv("FORENSICLIB_STRATEGY", "default")
+    assert default_strategy() is tf.distribute.get_strategy()
