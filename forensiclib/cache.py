@@ -1,7 +1,7 @@
 """Content-keyed, atomically written array caches (no pickles).
 
-A cache entry is an `.npz` file named by the SHA-256 of everything that
-determines its content. It is written to a temporary name in the same folder
+A cache entry is an `.npz` file (or a `.keras` model) named by the SHA-256 of
+everything that determines its content. It is written to a temporary name in the same folder
 and renamed, so an interrupted write never leaves a file a later run would trust;
 a damaged entry reads as a miss.
 """
@@ -17,7 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
-__all__ = ["cache_key", "file_digest", "save_arrays", "load_arrays"]
+__all__ = ["cache_key", "file_digest", "save_arrays", "load_arrays", "save_model"]
 
 
 def cache_key(*parts) -> str:
@@ -56,3 +56,17 @@ def load_arrays(path: str | Path) -> dict[str, np.ndarray] | None:
             return {name: data[name] for name in data.files}
     except (OSError, ValueError, EOFError, zipfile.BadZipFile, KeyError):
         return None
+
+
+def save_model(model, path: str | Path) -> None:
+    """Save a Keras model as a `.keras` file atomically (a temporary name in the same folder, then a rename)."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=".keras")
+    os.close(fd)
+    try:
+        model.save(tmp)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise

@@ -198,8 +198,8 @@ def update_manifest(profile, result, parameters: dict, *, notebook: Path, code: 
         modules = []
     manifest.update(
         version=MANIFEST_VERSION,
-        profile={"name": profile.name, "description": profile.description,
-                 "time_limit_s": profile.time_limit_s, "seed": profile.seed},  # fmt: skip
+        profile={"name": profile.name, "description": profile.description, "time_limit_s": profile.time_limit_s,
+                 "seed": profile.seed, "checkpoint_each_epoch": profile.checkpoint_each_epoch},  # fmt: skip
     )
     manifest.setdefault("notebooks", {})[result.notebook] = {
         "finished": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),

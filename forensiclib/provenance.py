@@ -211,7 +211,7 @@ def run_provenance(
     from .evaluate import bagged_trees, majority_vote
     from .models import dct_cnn
     from .paths import cache_dir as default_cache_dir
-    from .training import early_stopping, train
+    from .training import checkpointing, early_stopping, train
 
     if classes is not None:
         dataset = dataset.select_classes(classes)
@@ -235,7 +235,8 @@ def run_provenance(
     result = train(lambda: dct_cnn(k), train_data.features, train_data.labels,
                    validation_data=(validation.features, validation.labels), epochs=settings.epochs,
                    batch_size=settings.batch_size, callbacks=[early_stopping(settings.patience)],
-                   seed=settings.seed, verbose=verbose)  # fmt: skip
+                   seed=settings.seed, verbose=verbose,
+                   backup_dir=folder / "backup" if checkpointing() else None)  # fmt: skip
     probabilities = result.model.predict(test.features, batch_size=1024, verbose=0)
     image_ids, votes = majority_vote(probabilities, test.image)
     x_train, y_train, _ = _image_histograms(
@@ -247,7 +248,7 @@ def run_provenance(
         raise RuntimeError("internal: image order of the vote and the baseline differ")
 
     folder.mkdir(parents=True, exist_ok=True)
-    result.model.save(folder / "model.keras")
+    cache.save_model(result.model, folder / "model.keras")  # before result.npz: the entry counts once both exist
     meta = {"classes": list(dataset.classes), "history": result.history,
             "n_train_patches": len(train_data.labels), "n_train_images": len(np.unique(train_data.image))}  # fmt: skip
     arrays = dict(patch_labels=test.labels, patch_probabilities=probabilities.astype(np.float32),

@@ -65,7 +65,7 @@ __all__ = [
 #: Parameters every notebook declares; the runner sets them from the profile.
 INJECTED = ("profile", "seed")
 KERNEL_NAME = "forensiclib"
-_PROFILE_KEYS = {"description", "time_limit_s", "seed", "notebooks"}
+_PROFILE_KEYS = {"description", "time_limit_s", "seed", "checkpoint_each_epoch", "notebooks"}
 #: Settings exported to the kernel's environment before it starts.
 DETERMINISM_ENV = {
     "TF_DETERMINISTIC_OPS": "1",
@@ -92,6 +92,8 @@ class Profile:
         time_limit_s: wall-clock limit for each notebook, in seconds.
         seed: the seed every notebook receives.
         notebooks: per notebook (name without extension), parameter values.
+        checkpoint_each_epoch: long training runs keep a per-epoch checkpoint and resume from it when run
+            again after an interruption (`FORENSICLIB_CHECKPOINT=1` in the kernel's environment).
     """
 
     name: str
@@ -99,6 +101,7 @@ class Profile:
     time_limit_s: float
     seed: int
     notebooks: Mapping[str, Mapping[str, object]]
+    checkpoint_each_epoch: bool = False
 
 
 @dataclasses.dataclass(frozen=True)
@@ -165,6 +168,9 @@ def load_profile(profile: str | Path, root: Path | None = None) -> Profile:
         raise ParameterError(f"{path}: time_limit_s must be a positive number of seconds, found {limit!r}")
     if not isinstance(seed, int) or isinstance(seed, bool) or seed < 0:
         raise ParameterError(f"{path}: seed must be a non-negative integer, found {seed!r}")
+    checkpoint = data.get("checkpoint_each_epoch", False)
+    if not isinstance(checkpoint, bool):
+        raise ParameterError(f"{path}: checkpoint_each_epoch must be true or false, found {checkpoint!r}")
     notebooks = data.get("notebooks") or {}
     if not isinstance(notebooks, dict) or not all(isinstance(v or {}, dict) for v in notebooks.values()):
         raise ParameterError(f"{path}: 'notebooks' must map notebook names to parameter mappings")
@@ -176,6 +182,7 @@ def load_profile(profile: str | Path, root: Path | None = None) -> Profile:
         time_limit_s=float(limit),
         seed=seed,
         notebooks={name: dict(values or {}) for name, values in notebooks.items()},
+        checkpoint_each_epoch=checkpoint,
     )
 
 
@@ -296,6 +303,7 @@ def run_notebook(
         "FORENSICLIB_PROFILE": profile.name,
         "FORENSICLIB_ROOT": str(root),
         "FORENSICLIB_RESULTS": str(out_dir.parent.resolve()),
+        "FORENSICLIB_CHECKPOINT": "1" if profile.checkpoint_each_epoch else "0",
     }
     with tempfile.NamedTemporaryFile("w", suffix=".yaml", delete=False) as f:
         yaml.safe_dump(values, f)

@@ -32,7 +32,8 @@ import numpy as np
 
 from .session import seed_everything
 
-__all__ = ["TrainResult", "train", "halving_schedule", "early_stopping", "default_strategy", "STRATEGIES"]
+__all__ = ["TrainResult", "train", "halving_schedule", "early_stopping", "default_strategy", "STRATEGIES",
+           "checkpointing"]
 
 #: Values of `FORENSICLIB_STRATEGY` and the tf.distribute strategy each selects.
 STRATEGIES = ("default", "mirrored", "multiworker")
@@ -80,6 +81,14 @@ def default_strategy():
     return _strategy[1]
 
 
+def checkpointing() -> bool:
+    """Whether long runs keep a per-epoch checkpoint: `FORENSICLIB_CHECKPOINT=1`, which the runner sets for
+    profiles with `checkpoint_each_epoch: true` (the paper profile)."""
+    import os
+
+    return os.environ.get("FORENSICLIB_CHECKPOINT", "") == "1"
+
+
 def train(
     build: Callable[[], keras.Model],
     x,
@@ -93,6 +102,7 @@ def train(
     strategy=None,
     seed: int = 0,
     verbose: int | str = 2,
+    backup_dir=None,
 ) -> TrainResult:
     """Seed, build the model inside the strategy's scope, fit, and return model and history.
 
@@ -108,6 +118,11 @@ def train(
             `FORENSICLIB_STRATEGY` says otherwise).
         seed: seeds weight initialisation, shuffling and dropout; ops are made deterministic.
         verbose: Keras verbosity (2: one line per epoch, readable in executed notebooks).
+        backup_dir: if given, the model and optimizer state are saved there after every epoch
+            (`keras.callbacks.BackupAndRestore`); a run killed and started again resumes after the last
+            finished epoch, and the backup is deleted when training ends. The resumed run draws the
+            remaining epochs' shuffles afresh, so it ends close to, not bit for bit at, an uninterrupted one.
+            Not used under `MultiWorkerMirroredStrategy`.
     """
     import tensorflow as tf
 
@@ -118,6 +133,8 @@ def train(
     strategy = strategy or default_strategy()
     with strategy.scope():
         model = build()
+    if backup_dir is not None and not isinstance(strategy, tf.distribute.MultiWorkerMirroredStrategy):
+        callbacks = [keras.callbacks.BackupAndRestore(str(backup_dir), delete_checkpoint=True), *callbacks]
     if isinstance(strategy, tf.distribute.MultiWorkerMirroredStrategy):
         history = _fit_multi_worker(model, x, y, validation_data=validation_data, epochs=epochs, batch_size=batch_size,
                                     callbacks=callbacks, strategy=strategy, seed=seed, verbose=verbose)  # fmt: skip

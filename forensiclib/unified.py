@@ -37,8 +37,6 @@ import dataclasses
 import hashlib
 import json
 import math
-import os
-import tempfile
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
@@ -378,17 +376,9 @@ def _weights_digest(model: keras.Model) -> str:
     return digest.hexdigest()
 
 
-def _save_model(model: keras.Model, path: Path) -> None:
-    """Save a `.keras` file atomically (a temporary name in the same folder, then a rename)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=".keras")
-    os.close(fd)
-    try:
-        model.save(tmp)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+def _backup(folder: Path) -> Path | None:
+    """Where a training run keeps its per-epoch checkpoint, when checkpointing is on (the paper profile)."""
+    return folder / "backup" if training.checkpointing() else None
 
 
 def _load_trained(folder: Path) -> tuple[keras.Model, dict] | None:
@@ -404,7 +394,7 @@ def _load_trained(folder: Path) -> tuple[keras.Model, dict] | None:
 
 
 def _store_trained(folder: Path, model: keras.Model, meta: dict) -> None:
-    _save_model(model, folder / "model.keras")
+    cache.save_model(model, folder / "model.keras")
     cache.save_arrays(folder / "trained.npz", meta=np.array(json.dumps(meta)))
 
 
@@ -522,7 +512,7 @@ def train_single_task(
         result = training.train(
             lambda: compile_mislnet(mislnet(n_classes, input_size=size), learning_rate=settings.learning_rate),
             train_set.x, train_set.y, epochs=settings.epochs, batch_size=settings.batch_size,
-            callbacks=[_schedule(settings)], seed=settings.seed, verbose=verbose,
+            callbacks=[_schedule(settings)], seed=settings.seed, verbose=verbose, backup_dir=_backup(folder),
         )  # fmt: skip
         model, history, from_cache = result.model, result.history, False
         _store_trained(folder, model, {"history": history, "classes": list(train_set.classes)})
@@ -687,6 +677,7 @@ def run_transfer(
                                         learning_rate=settings.transfer_learning_rate),
                 train_set.x, train_set.y, epochs=settings.epochs, batch_size=settings.transfer_batch_size,
                 callbacks=[_schedule(settings, transfer=True)], seed=settings.seed, verbose=verbose,
+                backup_dir=_backup(folder),
             )  # fmt: skip
             return test_set.y, _predict(result.model, test_set.x)
 
@@ -756,7 +747,7 @@ def train_multitask(
         lambda: compile_mislnet(multitask_model(sizes, share_depth, input_size=settings.patch_size),
                                 learning_rate=settings.learning_rate),
         dataset, epochs=settings.epochs, steps_per_epoch=steps, callbacks=[_schedule(settings)],
-        seed=settings.seed, verbose=verbose,
+        seed=settings.seed, verbose=verbose, backup_dir=_backup(folder),
     )  # fmt: skip
     _store_trained(folder, result.model, {"history": result.history, "tasks": {t: list(c) for t, c in tasks.items()}})
     return MultitaskNetwork(tasks, share_depth, result.model, folder / "model.keras", result.history, False)

@@ -37,7 +37,7 @@ def project(tmp_path, monkeypatch):
     (tmp_path / "params").mkdir()
     record = (
         "import json, os\n"
-        "keys = ['PYTHONHASHSEED', 'FORENSICLIB_SEED', 'TF_DETERMINISTIC_OPS', 'FORENSICLIB_PROFILE']\n"
+        "keys = ['PYTHONHASHSEED', 'FORENSICLIB_SEED', 'TF_DETERMINISTIC_OPS', 'FORENSICLIB_PROFILE', 'FORENSICLIB_CHECKPOINT']\n"
         "out = {k: os.environ.get(k) for k in keys}\n"
         "out.update(cwd=os.getcwd(), epochs=epochs, rate=rate, seed=seed, profile=profile)\n"
         "open(os.path.join(os.environ['FORENSICLIB_RESULTS'], profile, 'record.json'), 'w').write(json.dumps(out))"
@@ -100,8 +100,20 @@ def test_run_sets_seed_environment_working_directory_and_writes_results(project)
     record = json.loads((project / "results" / "smoke" / "record.json").read_text())
     assert record == {
         "PYTHONHASHSEED": "7", "FORENSICLIB_SEED": "7", "TF_DETERMINISTIC_OPS": "1", "FORENSICLIB_PROFILE": "smoke",
+        "FORENSICLIB_CHECKPOINT": "0",
         "cwd": str(project / "notebooks"), "epochs": 5, "rate": 0.25, "seed": 7, "profile": "smoke",
     }  # fmt: skip
+
+
+def test_checkpointing_profile_turns_on_per_epoch_checkpoints(project):
+    profile = {"time_limit_s": 120, "seed": 7, "checkpoint_each_epoch": True}
+    (project / "params" / "long.yaml").write_text(yaml.safe_dump(profile))
+    runner.reproduce("long", ["01_record"])
+    assert json.loads((project / "results" / "long" / "record.json").read_text())["FORENSICLIB_CHECKPOINT"] == "1"
+    (project / "params" / "long.yaml").write_text(yaml.safe_dump({**profile, "checkpoint_each_epoch": "yes"}))
+    with pytest.raises(ParameterError, match="checkpoint_each_epoch must be true or false"):
+        runner.load_profile("long")
+    assert runner.load_profile("paper", root=Path(runner.__file__).parent.parent).checkpoint_each_epoch
 
 
 def test_every_parameter_is_checked_before_anything_runs(project):
@@ -135,7 +147,8 @@ def test_manifest_records_each_run_and_keeps_the_others(project):
     schema = json.loads((Path(runner.__file__).parent / "schemas" / "manifest.schema.json").read_text())
     jsonschema.validate(manifest, schema)
     assert manifest["version"] == MANIFEST_VERSION
-    assert manifest["profile"] == {"name": "smoke", "description": "", "time_limit_s": 120.0, "seed": 7}
+    assert manifest["profile"] == {"name": "smoke", "description": "", "time_limit_s": 120.0, "seed": 7,
+                                   "checkpoint_each_epoch": False}
     entry = manifest["notebooks"]["01_record"]
     assert entry["parameters"] == {"epochs": 5, "rate": 0.25, "profile": "smoke", "seed": 7}
     assert entry["determinism"]["PYTHONHASHSEED"] == "7" and entry["seed"] == 7
