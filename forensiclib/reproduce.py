@@ -261,15 +261,27 @@ def check_parameters(notebook: str | Path, values: Mapping[str, object]) -> dict
 def install_kernel() -> str:
     """Register this environment's Python as the Jupyter kernel `forensiclib`; returns its name.
 
-    The kernel spec goes under `sys.prefix`, so it belongs to this environment
-    only; if that cannot be written the default `python3` kernel is used.
+    The kernel spec (`kernel.json`, as `ipykernel install` writes it) goes under `sys.prefix`, so it belongs to
+    this environment only; it is written directly, without importing IPython (which would create `~/.ipython`).
+    If it cannot be written the default `python3` kernel is used.
     """
+    spec = {
+        "argv": [sys.executable, "-Xfrozen_modules=off", "-m", "ipykernel_launcher", "-f", "{connection_file}"],
+        "display_name": "Python (forensiclib)",
+        "language": "python",
+        "metadata": {"debugger": True},
+    }
+    folder = Path(sys.prefix) / "share" / "jupyter" / "kernels" / KERNEL_NAME
     try:
-        from ipykernel.kernelspec import install
-
-        install(kernel_name=KERNEL_NAME, display_name="Python (forensiclib)", prefix=sys.prefix)
+        folder.mkdir(parents=True, exist_ok=True)
+        if not (folder / "kernel.json").is_file() or json.loads((folder / "kernel.json").read_text()) != spec:
+            fd, tmp = tempfile.mkstemp(dir=folder, prefix=".tmp-", suffix=".json")
+            with os.fdopen(fd, "w") as f:
+                json.dump(spec, f, indent=1)
+            os.chmod(tmp, 0o644)
+            os.replace(tmp, folder / "kernel.json")
         return KERNEL_NAME
-    except OSError:
+    except (OSError, ValueError):
         return "python3"
 
 
@@ -304,6 +316,7 @@ def run_notebook(
         "FORENSICLIB_ROOT": str(root),
         "FORENSICLIB_RESULTS": str(out_dir.parent.resolve()),
         "FORENSICLIB_CHECKPOINT": "1" if profile.checkpoint_each_epoch else "0",
+        **_tool_folders(),
     }
     with tempfile.NamedTemporaryFile("w", suffix=".yaml", delete=False) as f:
         yaml.safe_dump(values, f)
@@ -343,6 +356,19 @@ def run_notebook(
                     determinism={**DETERMINISM_ENV, "PYTHONHASHSEED": str(profile.seed),
                                  "FORENSICLIB_STRATEGY": os.environ.get("FORENSICLIB_STRATEGY", "") or "default"})  # fmt: skip
     return result
+
+
+def _tool_folders() -> dict[str, str]:
+    """Where Keras, Matplotlib, IPython and Jupyter keep their own files during a run: under the cache, so that
+    a run writes nothing outside the project's results and cache folders (the user's home included)."""
+    from .paths import cache_dir
+
+    tools = cache_dir() / "tools"
+    folders = {"KERAS_HOME": "keras", "MPLCONFIGDIR": "matplotlib", "IPYTHONDIR": "ipython",
+               "JUPYTER_RUNTIME_DIR": "jupyter-runtime"}  # fmt: skip
+    for name in folders.values():
+        (tools / name).mkdir(parents=True, exist_ok=True)
+    return {variable: str(tools / name) for variable, name in folders.items()}
 
 
 def _stop(process: subprocess.Popen) -> None:

@@ -18,13 +18,17 @@ NOTEBOOKS = [path.stem for path in runner.list_notebooks()]
 SCHEMAS = Path(runner.__file__).parent / "schemas"
 
 
+def _smoke(root):
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("FORENSICLIB_CACHE", str(root / "cache"))
+        return runner.reproduce("smoke", results_root=root / "results")
+
+
 @pytest.fixture(scope="module")
 def smoke_run(tmp_path_factory):
     root = tmp_path_factory.mktemp("smoke")
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("FORENSICLIB_CACHE", str(root / "cache"))
-        results = runner.reproduce("smoke", results_root=root / "results")
-        again = runner.reproduce("smoke", results_root=root / "results")
+    results = _smoke(root)
+    again = _smoke(root)
     return root / "results" / "smoke", {r.notebook: r for r in results}, again
 
 
@@ -81,6 +85,20 @@ def test_report_matches_its_schema_and_covers_every_notebook(smoke_run):
 def test_second_run_with_nothing_changed_runs_nothing(smoke_run):
     _, _, again = smoke_run
     assert [r.notebook for r in again] == NOTEBOOKS and all(r.skipped for r in again)
+
+
+def test_a_second_run_from_scratch_gives_identical_tables(smoke_run, tmp_path):
+    """Determinism: seeds, deterministic ops, and no state shared through the cache (a fresh one here)."""
+    first, _, _ = smoke_run
+    _smoke(tmp_path)
+    second = tmp_path / "results" / "smoke"
+    tables = sorted(p.relative_to(first) for p in first.glob("*/*") if p.suffix in (".md", ".csv"))
+    assert len(tables) > 40
+    differing = [str(t) for t in tables if (first / t).read_text() != (second / t).read_text()]
+    assert not differing, f"tables that differ between two runs: {differing}"
+    a, b = (json.loads((folder / "report.json").read_text()) for folder in (first, second))
+    assert [n["comparisons"] for n in a["notebooks"]] == [n["comparisons"] for n in b["notebooks"]]
+    assert [n["claims"] for n in a["notebooks"]] == [n["claims"] for n in b["notebooks"]]
 
 
 def test_notebook_05_leaves_an_identifier_for_the_command_line(smoke_run):
