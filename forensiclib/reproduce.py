@@ -307,6 +307,7 @@ def run_notebook(
     out_dir = (results_root or root / "results") / profile.name
     out_dir.mkdir(parents=True, exist_ok=True)
     output = out_dir / path.name
+    partial = out_dir / f".tmp-{path.name}"  # papermill writes as it goes; renamed to `output` when it stops
     env = {
         **os.environ,
         **DETERMINISM_ENV,
@@ -322,7 +323,7 @@ def run_notebook(
         yaml.safe_dump(values, f)
     usage = Path(f.name).with_suffix(".usage.json")
     command = [
-        sys.executable, "-m", "forensiclib._papermill_child", str(usage), "--", str(path), str(output),
+        sys.executable, "-m", "forensiclib._papermill_child", str(usage), "--", str(path), str(partial),
         "--parameters_file", f.name, "--cwd", str(path.parent),
         "--kernel", kernel or install_kernel(), "--progress-bar", "--log-level", "WARNING",
     ]  # fmt: skip
@@ -341,6 +342,8 @@ def run_notebook(
         if process.poll() is None:
             _stop(process)
         os.unlink(f.name)
+        if partial.exists():  # what ran, complete or not, replaces the last run's copy in one step
+            os.replace(partial, output)
     elapsed = time.perf_counter() - start
     try:
         peak = json.loads(usage.read_text())["peak_rss_mb"]

@@ -7,8 +7,8 @@
     session.compare("Sec. 5.1: single task", [("manipulation", 0.51, 0.996)])
     session.save_claims([("The controlled set is the easiest", True, "92.5% vs 72.7%")])
 
-Everything saved goes to `results/<profile>/<notebook>/`; `start_session` empties that folder first, so
-it holds this run's outputs only. Besides the files, the session keeps `session.json` up to date: the
+Everything saved goes to `results/<profile>/<notebook>/`, each file written to a temporary name and renamed;
+`start_session` empties that folder first, so it holds this run's outputs only. Besides the files, the session keeps `session.json` up to date: the
 data the notebook ran on, each figure and table in the order saved, every number compared with the
 paper's, each claim with its verdict, and the `forensiclib` modules the kernel had loaded (what the
 runner's incremental re-runs depend on). `forensiclib.report` builds the reviewer's report from it.
@@ -100,11 +100,7 @@ class Session:
 
     def _write(self) -> None:
         self.record["modules"] = sorted(m for m in sys.modules if m == "forensiclib" or m.startswith("forensiclib."))
-        fd, tmp = tempfile.mkstemp(dir=self.output_dir, prefix=".tmp-", suffix=".json")
-        os.chmod(tmp, 0o644)
-        with os.fdopen(fd, "w") as f:
-            json.dump(self.record, f, indent=1)
-        os.replace(tmp, self.output_dir / SESSION_FILE)
+        self._atomic(self.output_dir / SESSION_FILE, lambda tmp: Path(tmp).write_text(json.dumps(self.record, indent=1)))
 
     def record_data(self, *, simulated: bool, description: str) -> None:
         """Say what data the notebook ran on: simulated (the suite's simulators) or a named real dataset."""
@@ -112,10 +108,23 @@ class Session:
             raise ValueError(f"Expected simulated a bool. Received: {simulated!r}")
         self._add("data", {"simulated": simulated, "description": str(description)})
 
+    def _atomic(self, path: Path, write) -> Path:
+        """Call `write(temporary_path)`, then rename the temporary file to `path` (no half-written outputs)."""
+        fd, tmp = tempfile.mkstemp(dir=self.output_dir, prefix=".tmp-", suffix=path.suffix)
+        os.close(fd)
+        try:
+            write(tmp)
+            os.chmod(tmp, 0o644)
+            os.replace(tmp, path)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+        return path
+
     def save_figure(self, figure, name: str, *, title: str = "", dpi: int = 100) -> Path:
         """Save a matplotlib figure as `<output_dir>/<name>.png`; returns the path."""
-        path = self.output_dir / f"{name}.png"
-        figure.savefig(path, dpi=dpi, bbox_inches="tight")
+        path = self._atomic(self.output_dir / f"{name}.png",
+                            lambda tmp: figure.savefig(tmp, dpi=dpi, bbox_inches="tight", format="png"))
         self._add("outputs", {"kind": "figure", "file": path.name, "title": title or name.replace("_", " ")})
         return path
 
@@ -130,7 +139,7 @@ class Session:
         matrix = np.asarray(matrix, dtype=float)
         rows = [",".join(["true/predicted", *class_names])]
         rows += [",".join([c, *(f"{v:.2f}" for v in row)]) for c, row in zip(class_names, matrix)]
-        (self.output_dir / f"{name}.csv").write_text("\n".join(rows) + "\n")
+        self._atomic(self.output_dir / f"{name}.csv", lambda tmp: Path(tmp).write_text("\n".join(rows) + "\n"))
         title = title or name.replace("_", " ")
         if published is not None:
             paper = np.asarray(published, dtype=float)
@@ -141,8 +150,7 @@ class Session:
 
     def save_text(self, text: str, name: str, *, title: str = "") -> Path:
         """Save a text/markdown/csv output as `<output_dir>/<name>`; returns the path."""
-        path = self.output_dir / name
-        path.write_text(text)
+        path = self._atomic(self.output_dir / name, lambda tmp: Path(tmp).write_text(text))
         self._add("outputs", {"kind": "table" if name.endswith(".md") else "file", "file": name,
                               "title": title or Path(name).stem.replace("_", " ")})  # fmt: skip
         return path
@@ -176,7 +184,7 @@ class Session:
             entries.append({"claim": str(claim), "holds": None if holds is None else bool(holds), "detail": str(detail)})
         self.record.setdefault("claims", []).extend(entries)
         text = claims_markdown(self.record["claims"])
-        (self.output_dir / "claims.md").write_text(text + "\n")
+        self._atomic(self.output_dir / "claims.md", lambda tmp: Path(tmp).write_text(text + "\n"))
         self._write()
         return claims_markdown(entries)
 
