@@ -61,6 +61,7 @@ bench: setup
 	$(BIN)/python benchmarks/bench_training.py
 	$(BIN)/python benchmarks/bench_datasets.py
 	$(BIN)/python benchmarks/bench_incremental.py --profile smoke
+	$(BIN)/python benchmarks/bench_transfer.py
 
 clean:
 	rm -rf results/smoke results/paper results/exercises .cache $(VENV) *.egg-info .pytest_cache

@@ -357,8 +357,16 @@ def run_notebook(
 
     update_manifest(profile, result, values, notebook=path, code=git if git is not None else code_state(root),
                     determinism={**DETERMINISM_ENV, "PYTHONHASHSEED": str(profile.seed),
-                                 "FORENSICLIB_STRATEGY": os.environ.get("FORENSICLIB_STRATEGY", "") or "default"})  # fmt: skip
+                                 "FORENSICLIB_STRATEGY": os.environ.get("FORENSICLIB_STRATEGY", "") or "default",
+                                 "threads": _threads()})  # fmt: skip
     return result
+
+
+def _threads() -> str:
+    """The thread settings the kernel ran with (TensorFlow's and OpenMP's, from the environment)."""
+    set_ = {k: os.environ[k] for k in ("TF_NUM_INTRAOP_THREADS", "TF_NUM_INTEROP_THREADS", "OMP_NUM_THREADS")
+            if os.environ.get(k)}  # fmt: skip
+    return ", ".join(f"{k}={v}" for k, v in set_.items()) or f"library defaults on {os.cpu_count()} CPUs"
 
 
 def _tool_folders() -> dict[str, str]:
