@@ -24,9 +24,11 @@ The coefficients are the quantized ones stored in the JPEG (see `forensiclib.jpe
 
 from __future__ import annotations
 
+import atexit
 import dataclasses
 import multiprocessing
 import os
+import threading
 import warnings
 from collections.abc import Iterable, Sequence
 from concurrent.futures import ProcessPoolExecutor
@@ -288,7 +290,9 @@ def extract_features(
         paths: a folder (searched recursively, hidden files ignored, symlinked
             folders not followed) or an iterable of file paths.
         patch_size, n_modes, max_value, out_of_range, normalize: see `FeatureParams`.
-        n_jobs: worker processes; 1 runs in this process, -1 uses every core.
+        n_jobs: worker processes; 1 runs in this process, -1 uses every core. The workers are started
+            (spawn) on the first call and kept for the next ones of the same size, so their start-up
+            (about a second) is paid once per process.
         cache_dir: where per-image features are cached, keyed by the file's bytes
             and the settings; None uses `forensiclib.paths.cache_dir()`, False
             disables caching.
@@ -318,20 +322,46 @@ def extract_features(
     bar = tqdm(total=len(files), desc="DCT features", unit="img", disable=not progress)
     if n_workers == 1:
         outcomes = map(_features_or_reason, jobs)
-        executor = None
     else:
-        executor = ProcessPoolExecutor(n_workers, mp_context=multiprocessing.get_context("spawn"))
-        outcomes = executor.map(_features_or_reason, jobs, chunksize=max(1, len(jobs) // (8 * n_workers)))
+        outcomes = _worker_pool(n_workers).map(_features_or_reason, jobs, chunksize=max(1, len(jobs) // (8 * n_workers)))
     results: list[tuple[Path, PatchFeatures | str]] = []
     try:
         for path, outcome in zip(files, outcomes):
             results.append((path, outcome))
             bar.update()
+    except BaseException:
+        if n_workers > 1:
+            _discard_pool()  # interrupted or a worker died: no half-finished work is left running
+        raise
     finally:
         bar.close()
-        if executor is not None:
-            executor.shutdown(cancel_futures=True)
     return _assemble(results, params)
+
+
+_pool_lock = threading.Lock()
+_pool: tuple[int, ProcessPoolExecutor] | None = None
+
+
+def _worker_pool(n_workers: int) -> ProcessPoolExecutor:
+    """The process pool of `extract_features`, kept between calls: workers start (spawn) once per process and size."""
+    global _pool
+    with _pool_lock:
+        if _pool is not None and _pool[0] != n_workers:
+            _pool[1].shutdown(cancel_futures=True)
+            _pool = None
+        if _pool is None:
+            _pool = (n_workers, ProcessPoolExecutor(n_workers, mp_context=multiprocessing.get_context("spawn")))
+        return _pool[1]
+
+
+@atexit.register
+def _discard_pool() -> None:
+    """Shut the worker pool down (at exit, or after an interruption)."""
+    global _pool
+    with _pool_lock:
+        if _pool is not None:
+            _pool[1].shutdown(cancel_futures=True)
+            _pool = None
 
 
 def _assemble(results: Sequence[tuple[Path, PatchFeatures | str]], params: FeatureParams) -> FeatureSet:
