@@ -13,12 +13,7 @@ import time
 from pathlib import Path
 
 from forensiclib import builders
-from forensiclib.reproduce import load_profile, notebook_parameters, resolve_notebook
-
-
-def parameters(notebook: str, profile) -> dict:
-    values = {name: p.default for name, p in notebook_parameters(resolve_notebook(notebook)).items()}
-    return {**values, **profile.notebooks.get(notebook, {})}
+from forensiclib.reproduce import load_profile, parameter_values
 
 
 def main() -> None:
@@ -27,9 +22,9 @@ def main() -> None:
     parser.add_argument("--jobs", type=int, default=2, help="worker processes (default 2)")
     args = parser.parse_args()
     profile = load_profile(args.profile)
-    p3 = parameters("03_patch_level_3_classes", profile)
-    p6 = parameters("06_sharing_chains", profile)
-    p7 = parameters("07_single_task", profile)
+    p3 = parameter_values("03_patch_level_3_classes", profile)
+    p6 = parameter_values("06_sharing_chains", profile)
+    p7 = parameter_values("07_single_task", profile)
     cameras = {"size": (p7["image_side"], p7["image_side"])}
     cases = [
         ("UCID-social-like", builders.build_controlled_social, (p3["ucid_social_sources"],), {}),

@@ -18,12 +18,7 @@ import time
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 import forensiclib as fl  # noqa: E402
-from forensiclib.reproduce import load_profile, notebook_parameters, resolve_notebook  # noqa: E402
-
-
-def parameters(notebook: str, profile) -> dict:
-    values = {name: p.default for name, p in notebook_parameters(resolve_notebook(notebook)).items()}
-    return {**values, **profile.notebooks.get(notebook, {})}
+from forensiclib.reproduce import parameter_values  # noqa: E402
 
 
 def main() -> None:
@@ -31,7 +26,7 @@ def main() -> None:
     parser.add_argument("--profile", default="default")
     parser.add_argument("--depths", nargs="+", default=["conv2", "conv3", "conv4", "fc1", "fc2"])
     args = parser.parse_args()
-    p = parameters("08_transfer", load_profile(args.profile))
+    p = parameter_values("08_transfer", args.profile)
     settings = fl.UnifiedSettings(patch_size=p["patch_size"], epochs=p["epochs"], batch_size=p["batch_size"],
                                   learning_rate=p["learning_rate"], halving_every=p["halving_every"], seed=p["seed"])
     common = dict(patch_size=p["patch_size"], random_state=p["seed"], n_jobs=p["n_jobs"], progress=False)

@@ -13,11 +13,12 @@ import json
 import os
 import tempfile
 import zipfile
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
 
-__all__ = ["cache_key", "file_digest", "save_arrays", "load_arrays", "save_model"]
+__all__ = ["cache_key", "file_digest", "save_arrays", "load_arrays", "save_model", "write_atomic", "write_text_atomic"]
 
 
 def cache_key(*parts) -> str:
@@ -35,18 +36,35 @@ def file_digest(path: str | Path) -> str:
     return digest.hexdigest()
 
 
-def save_arrays(path: str | Path, **arrays: np.ndarray) -> None:
-    """Write arrays to `path` (.npz) atomically: a temporary file, then a rename."""
+def write_atomic(path: str | Path, write: Callable[[str], object]) -> Path:
+    """Write `path` in one step: `write(temporary_path)` fills a hidden temporary file in the same folder
+    (`.tmp-*`, same suffix), which is then renamed to `path`; on any failure it is removed. Returns `path`.
+
+    Every file the project writes goes through here, so an interrupted write never leaves a file a reader
+    (or a later run) would trust.
+    """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=".npz")
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=path.suffix)
+    os.close(fd)
     try:
-        with os.fdopen(fd, "wb") as f:
-            np.savez(f, **arrays)
+        write(tmp)
+        os.chmod(tmp, 0o644)  # mkstemp makes owner-only files; these are ordinary ones
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+    return path
+
+
+def write_text_atomic(path: str | Path, text: str) -> Path:
+    """`write_atomic` for a text file."""
+    return write_atomic(path, lambda tmp: Path(tmp).write_text(text))
+
+
+def save_arrays(path: str | Path, **arrays: np.ndarray) -> None:
+    """Write arrays to `path` (.npz) atomically: a temporary file, then a rename."""
+    write_atomic(path, lambda tmp: np.savez(tmp, **arrays))
 
 
 def load_arrays(path: str | Path) -> dict[str, np.ndarray] | None:
@@ -60,13 +78,4 @@ def load_arrays(path: str | Path) -> dict[str, np.ndarray] | None:
 
 def save_model(model, path: str | Path) -> None:
     """Save a Keras model as a `.keras` file atomically (a temporary name in the same folder, then a rename)."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=".keras")
-    os.close(fd)
-    try:
-        model.save(tmp)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    write_atomic(path, model.save)

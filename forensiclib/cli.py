@@ -134,15 +134,21 @@ def _measure_platform(args: argparse.Namespace) -> int:
     return 0
 
 
-#: build-data: each simulated dataset, the argument its size sets, and the default profile's value of it.
+#: build-data: each simulated dataset, the builder argument its size sets, the notebook parameter whose default
+#: profile value is its default size, and what it is.
 _DATASETS = {
-    "controlled_social": ("n_sources", 16, "like UCID social: sources x 10 qualities x 3 platforms"),
-    "uncontrolled_social": ("n_per_class", 60, "like Public social: different images per platform"),
-    "iplab_like": ("n_sources", 40, "like IPLab: camera originals shared on 7 platforms"),
-    "sharing_chains": ("n_sources", 30, "every source shared on one platform, then another"),
-    "manipulations": ("n_images", 40, "paper 2's six manipulation classes on green blocks"),
-    "cameras": ("n_images_per_device", 3, "invented camera models, 2 devices each (task B: 20 models, C: 5)"),
-}
+    "controlled_social": ("n_sources", "03_patch_level_3_classes", "ucid_social_sources",
+                          "like UCID social: sources x 10 qualities x 3 platforms"),
+    "uncontrolled_social": ("n_per_class", "03_patch_level_3_classes", "public_social_per_class",
+                            "like Public social: different images per platform"),
+    "iplab_like": ("n_sources", "05_eight_classes", "iplab_sources", "like IPLab: camera originals shared on 7 platforms"),
+    "sharing_chains": ("n_sources", "06_sharing_chains", "chain_sources",
+                       "every source shared on one platform, then another"),
+    "manipulations": ("n_images", "07_single_task", "manipulation_images",
+                      "paper 2's six manipulation classes on green blocks"),
+    "cameras": ("n_images_per_device", "07_single_task", "camera_images_per_device",
+                "invented camera models, 2 devices each (task B: 20 models, C: 5)"),
+}  # fmt: skip
 
 
 def _build_data(args: argparse.Namespace) -> int:
@@ -151,8 +157,10 @@ def _build_data(args: argparse.Namespace) -> int:
     if args.name not in _DATASETS:
         print(f"error: unknown dataset {args.name!r}; expected one of: {', '.join(_DATASETS)}", file=sys.stderr)
         return 2
-    size_name, default, _ = _DATASETS[args.name]
-    size = args.size if args.size is not None else default
+    from .reproduce import parameter_values
+
+    size_name, notebook, parameter, _ = _DATASETS[args.name]
+    size = args.size if args.size is not None else parameter_values(notebook)[parameter]
     if size < 1:
         print(f"error: --size must be a positive integer. Received: {size}", file=sys.stderr)
         return 2
@@ -246,7 +254,8 @@ def main(argv: list[str] | None = None) -> int:
 
     build = commands.add_parser("build-data", help="build one of the simulated datasets",
                                 description="Build (or find in .cache/datasets/) a simulated dataset:\n" + "\n".join(
-                                    f"  {n:<20} {d} (--size: {a}, default {v})" for n, (a, v, d) in _DATASETS.items()),
+                                    f"  {n:<20} {d} (--size: {a}; default: {p} of notebook {nb} under the default "
+                                    "profile)" for n, (a, nb, p, d) in _DATASETS.items()),
                                 formatter_class=argparse.RawDescriptionHelpFormatter)  # fmt: skip
     build.add_argument("name", help=", ".join(_DATASETS))
     build.add_argument("--size", type=int, help="the dataset's size argument (default: the default profile's)")

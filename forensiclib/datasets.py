@@ -14,12 +14,12 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import os
-import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
+
+from .cache import write_text_atomic
 
 __all__ = ["ImageDataset", "split_by_group", "split_by_device", "load_manifest", "write_manifest"]
 
@@ -183,11 +183,7 @@ def write_manifest(dataset: ImageDataset, root: Path, *, parameters: dict | None
         "simulated": dataset.simulated,
         "parameters": parameters or {},
     }
-    fd, tmp = tempfile.mkstemp(dir=root, prefix=".tmp-", suffix=".json")
-    with os.fdopen(fd, "w") as f:
-        json.dump(record, f)
-    os.replace(tmp, root / MANIFEST)
-    return root / MANIFEST
+    return write_text_atomic(root / MANIFEST, json.dumps(record))
 
 
 def load_manifest(root: str | Path) -> ImageDataset:

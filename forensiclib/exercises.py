@@ -22,6 +22,7 @@ from pathlib import Path
 
 import yaml
 
+from .cache import write_text_atomic
 from .errors import ParameterError
 from .paths import project_root
 
@@ -92,8 +93,7 @@ def run_exercise(name: str, *, base_profile: str = "default", force: bool = Fals
     out = Path(results_root) if results_root else root / "results" / "exercises"
     print(f"Exercise {exercise.name} ({exercise.notebook}, {base_profile} profile + {exercise.parameters}):\n"
           f"{exercise.brief}\n", flush=True)  # fmt: skip
-    (out / exercise.name).mkdir(parents=True, exist_ok=True)
-    (out / exercise.name / "BRIEF.md").write_text(
+    write_text_atomic(out / exercise.name / "BRIEF.md", 
         f"# Exercise: {exercise.name}\n\nNotebook `{exercise.notebook}`, the {base_profile} profile's values plus:\n\n"
         + "".join(f"- `{k} = {v!r}`\n" for k, v in exercise.parameters.items()) + f"\n{exercise.brief}\n"
     )

@@ -16,15 +16,15 @@ from __future__ import annotations
 import ast
 import datetime
 import functools
-import hashlib
 import json
 import os
 import platform
 import re
 import subprocess
 import sys
-import tempfile
 from pathlib import Path
+
+from .cache import cache_key, file_digest, write_text_atomic
 
 __all__ = ["update_manifest", "read_manifest", "environment", "fingerprint", "up_to_date", "code_state", "dependencies", "MANIFEST_FILE"]
 
@@ -32,19 +32,9 @@ MANIFEST_VERSION = 2
 MANIFEST_FILE = "manifest.json"
 
 
-def sha256_file(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
+def code_state(root: Path) -> dict:
+    """The git commit of `root` and whether tracked files outside `results/` differ from it (None outside git)."""
 
-
-def _sha256_json(value) -> str:
-    return hashlib.sha256(json.dumps(value, sort_keys=True, default=str).encode()).hexdigest()
-
-
-def _git(root: Path) -> dict:
     def run(*args):
         try:
             out = subprocess.run(["git", *args], cwd=root, capture_output=True, text=True, timeout=10)
@@ -143,15 +133,15 @@ def fingerprint(notebook: Path, parameters: dict, modules: list[str] | None) -> 
     """SHA-256 of what a notebook run depends on: notebook, parameters, library modules, environment."""
     package = Path(__file__).resolve().parent
     library = {
-        str(p.relative_to(package)) if p.is_relative_to(package) else str(p): sha256_file(p) if p.is_file() else None
+        str(p.relative_to(package)) if p.is_relative_to(package) else str(p): file_digest(p) if p.is_file() else None
         for p in _module_files(modules)
     }
     env = environment()
     return {
-        "notebook": sha256_file(notebook),
-        "parameters": _sha256_json(parameters),
-        "library": _sha256_json(library),
-        "environment": _sha256_json({"python": env["python"], "packages": env["packages"]}),
+        "notebook": file_digest(notebook),
+        "parameters": cache_key(parameters),
+        "library": cache_key(library),
+        "environment": cache_key({"python": env["python"], "packages": env["packages"]}),
     }
 
 
@@ -168,21 +158,15 @@ def up_to_date(entry: dict | None, notebook: Path, parameters: dict, out_dir: Pa
     """Whether a manifest entry still describes what running `notebook` now would give, and why not."""
     if not entry:
         return False, "never run under this profile"
-    if entry.get("fingerprint") != fingerprint(notebook, parameters, entry.get("modules")):
-        old = entry.get("fingerprint") or {}
-        new = fingerprint(notebook, parameters, entry.get("modules"))
-        changed = [k for k in new if old.get(k) != new[k]]
+    old, new = entry.get("fingerprint") or {}, fingerprint(notebook, parameters, entry.get("modules"))
+    changed = [k for k in new if old.get(k) != new[k]]
+    if changed:
         return False, f"changed since the last run: {', '.join(changed)}"
     for name, digest in (entry.get("outputs") or {}).items():
         path = out_dir / name
-        if not path.is_file() or sha256_file(path) != digest:
+        if not path.is_file() or file_digest(path) != digest:
             return False, f"output {name} is missing or was modified"
     return True, "up to date"
-
-
-def code_state(root: Path) -> dict:
-    """The git commit of `root` and whether tracked files outside `results/` differ from it (None outside git)."""
-    return _git(root)
 
 
 def update_manifest(profile, result, parameters: dict, *, notebook: Path, code: dict, determinism: dict) -> Path:
@@ -212,16 +196,11 @@ def update_manifest(profile, result, parameters: dict, *, notebook: Path, code: 
         "environment": environment(),
         "modules": modules,
         "fingerprint": fingerprint(notebook, parameters, modules),
-        "outputs": {str(p.relative_to(out_dir)): sha256_file(p) for p in outputs},
+        "outputs": {str(p.relative_to(out_dir)): file_digest(p) for p in outputs},
     }
     manifest["notebooks"] = dict(sorted(manifest["notebooks"].items()))
     entries = manifest["notebooks"].values()
     manifest["total_wall_time_s"] = round(sum(e["wall_time_s"] for e in entries), 2)
     peaks = [e["peak_rss_mb"] for e in entries if e.get("peak_rss_mb") is not None]
     manifest["max_peak_rss_mb"] = max(peaks) if peaks else None
-    fd, tmp = tempfile.mkstemp(dir=out_dir, prefix=".tmp-", suffix=".json")
-    os.chmod(tmp, 0o644)
-    with os.fdopen(fd, "w") as f:
-        json.dump(manifest, f, indent=1)
-    os.replace(tmp, path)
-    return path
+    return write_text_atomic(path, json.dumps(manifest, indent=1))

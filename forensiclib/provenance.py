@@ -211,7 +211,7 @@ def run_provenance(
     from .evaluate import bagged_trees, majority_vote
     from .models import dct_cnn
     from .paths import cache_dir as default_cache_dir
-    from .training import checkpointing, early_stopping, train
+    from .training import checkpoint_dir, early_stopping, train
 
     if classes is not None:
         dataset = dataset.select_classes(classes)
@@ -236,7 +236,7 @@ def run_provenance(
                    validation_data=(validation.features, validation.labels), epochs=settings.epochs,
                    batch_size=settings.batch_size, callbacks=[early_stopping(settings.patience)],
                    seed=settings.seed, verbose=verbose,
-                   backup_dir=folder / "backup" if checkpointing() else None)  # fmt: skip
+                   backup_dir=checkpoint_dir(folder))  # fmt: skip
     probabilities = result.model.predict(test.features, batch_size=1024, verbose=0)
     image_ids, votes = majority_vote(probabilities, test.image)
     x_train, y_train, _ = _image_histograms(

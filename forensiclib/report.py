@@ -16,11 +16,10 @@ the difference in points; each notebook's tables (inline) and figures; the prove
 from __future__ import annotations
 
 import json
-import os
 import re
-import tempfile
 from pathlib import Path
 
+from .cache import write_text_atomic
 from .paths import project_root
 
 __all__ = ["build_report", "collect_report", "render_markdown", "render_html", "validate"]
@@ -106,8 +105,9 @@ def _minutes(seconds) -> str:
     return f"{seconds:.0f} s" if seconds < 120 else f"{seconds / 60:.1f} min"
 
 
-def render_markdown(report: dict, *, link_prefix: str = "") -> str:
-    """REPORT.md from `collect_report`'s dict; links are relative to the folder the file is written to."""
+def render_markdown(report: dict, *, tables_dir: Path | None = None, link_prefix: str = "") -> str:
+    """REPORT.md from `collect_report`'s dict; tables are read from `tables_dir` (the profile's results folder) and
+    inlined, or linked when it is None; links are relative to the folder the file is written to."""
     profile = report["profile"].get("name", "?")
     books = report["notebooks"]
     simulated = [b for b in books if b["simulated"]]
@@ -161,7 +161,7 @@ def render_markdown(report: dict, *, link_prefix: str = "") -> str:
             if o["kind"] == "figure":
                 lines += [f"**{o['title']}**", "", f"![{o['title']}]({link_prefix}{o['file']})", ""]
             elif o["kind"] == "table":
-                lines += [f"**{o['title']}**", "", _read_text(o.get("_path")) or f"[{o['file']}]({link_prefix}{o['file']})", ""]
+                lines += [f"**{o['title']}**", "", _read_text(tables_dir and tables_dir / o["file"]) or f"[{o['file']}]({link_prefix}{o['file']})", ""]
         if b["claims"]:
             from .session import claims_markdown
 
@@ -210,15 +210,6 @@ def validate(report: dict) -> None:
     jsonschema.validate(report, schema)
 
 
-def _write(path: Path, text: str) -> Path:
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
-    os.chmod(tmp, 0o644)
-    with os.fdopen(fd, "w") as f:
-        f.write(text)
-    os.replace(tmp, path)
-    return path
-
-
 def build_report(profile: str = "default", *, results_root: str | Path | None = None, root: Path | None = None) -> list[Path]:
     """Write `REPORT.md`, `REPORT.html` and `report.json` into `<results>/<profile>/`, and for the default
     profile also `<results>/REPORT.md` and `REPORT.html` (the ones committed to the repository).
@@ -229,19 +220,13 @@ def build_report(profile: str = "default", *, results_root: str | Path | None = 
     results_root = Path(results_root or root / "results")
     out_dir = results_root / profile
     report = collect_report(profile, results_root=results_root, root=root)
-    for b in report["notebooks"]:
-        for o in b["outputs"]:
-            o["_path"] = str(out_dir / o["file"])
+    validate(report)
     title = f"Reproduction report: {profile}"
     targets = [(out_dir, "")] + ([(results_root, f"{profile}/")] if profile == "default" else [])
     written = []
     for folder, prefix in targets:
-        text = render_markdown(report, link_prefix=prefix)
-        written.append(_write(folder / "REPORT.md", text))
-        written.append(_write(folder / "REPORT.html", render_html(text, title)))
-    for b in report["notebooks"]:
-        for o in b["outputs"]:
-            o.pop("_path")
-    validate(report)
-    written.append(_write(out_dir / "report.json", json.dumps(report, indent=1) + "\n"))
+        text = render_markdown(report, tables_dir=out_dir, link_prefix=prefix)
+        written.append(write_text_atomic(folder / "REPORT.md", text))
+        written.append(write_text_atomic(folder / "REPORT.html", render_html(text, title)))
+    written.append(write_text_atomic(out_dir / "report.json", json.dumps(report, indent=1) + "\n"))
     return written

@@ -42,6 +42,7 @@ from pathlib import Path
 
 import yaml
 
+from .cache import write_text_atomic
 from .errors import ParameterError
 from .paths import project_root
 
@@ -56,6 +57,7 @@ __all__ = [
     "resolve_notebook",
     "notebook_parameters",
     "check_parameters",
+    "parameter_values",
     "run_notebook",
     "reproduce",
     "install_kernel",
@@ -217,6 +219,14 @@ def notebook_parameters(notebook: str | Path) -> dict[str, NotebookParameter]:
     return parameters
 
 
+def parameter_values(notebook: str | Path, profile: str | Profile = "default") -> dict[str, object]:
+    """A notebook's parameters as a profile runs it: the `parameters` cell's defaults, then the profile's values."""
+    path = resolve_notebook(notebook)
+    selected = profile if isinstance(profile, Profile) else load_profile(profile)
+    defaults = {name: p.default for name, p in notebook_parameters(path).items()}
+    return {**defaults, **selected.notebooks.get(path.stem, {})}
+
+
 def _type_matches(value, default) -> bool:
     if default is None:
         return True
@@ -273,13 +283,8 @@ def install_kernel() -> str:
     }
     folder = Path(sys.prefix) / "share" / "jupyter" / "kernels" / KERNEL_NAME
     try:
-        folder.mkdir(parents=True, exist_ok=True)
         if not (folder / "kernel.json").is_file() or json.loads((folder / "kernel.json").read_text()) != spec:
-            fd, tmp = tempfile.mkstemp(dir=folder, prefix=".tmp-", suffix=".json")
-            with os.fdopen(fd, "w") as f:
-                json.dump(spec, f, indent=1)
-            os.chmod(tmp, 0o644)
-            os.replace(tmp, folder / "kernel.json")
+            write_text_atomic(folder / "kernel.json", json.dumps(spec, indent=1))
         return KERNEL_NAME
     except (OSError, ValueError):
         return "python3"
@@ -457,8 +462,9 @@ def reproduce(
         selected = dataclasses.replace(selected, time_limit_s=float(time_limit_s))
     paths = [resolve_notebook(n) for n in notebooks] if notebooks else list_notebooks()
     data_values = _real_data_parameters(data, paths) if data else {}
+    extras = {path.stem: {**(overrides or {}), **data_values.get(path.stem, {})} for path in paths}
     for path in paths:  # every check before anything runs
-        check_parameters(path, {**selected.notebooks.get(path.stem, {}), **(overrides or {}), **data_values.get(path.stem, {})})
+        check_parameters(path, {**selected.notebooks.get(path.stem, {}), **extras[path.stem]})
     from .manifest import code_state, read_manifest, up_to_date
     from .report import build_report
 
@@ -467,7 +473,7 @@ def reproduce(
     manifest = read_manifest(out_dir).get("notebooks", {})
     kernel, git, results = None, code_state(root), []
     for i, path in enumerate(paths, 1):
-        extra = {**(overrides or {}), **data_values.get(path.stem, {})}
+        extra = extras[path.stem]
         values = {**selected.notebooks.get(path.stem, {}), **extra, "profile": selected.name, "seed": selected.seed}
         entry = manifest.get(path.stem)
         fresh, why = (False, "forced") if force else up_to_date(entry, path, values, out_dir)

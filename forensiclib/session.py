@@ -23,16 +23,15 @@ from __future__ import annotations
 import dataclasses
 import json
 import math
-import os
 import random
 import shutil
 import sys
-import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
 
+from .cache import write_atomic, write_text_atomic
 from .paths import results_dir
 
 __all__ = ["Session", "start_session", "seed_everything", "SESSION_FILE", "claims_markdown"]
@@ -100,7 +99,7 @@ class Session:
 
     def _write(self) -> None:
         self.record["modules"] = sorted(m for m in sys.modules if m == "forensiclib" or m.startswith("forensiclib."))
-        self._atomic(self.output_dir / SESSION_FILE, lambda tmp: Path(tmp).write_text(json.dumps(self.record, indent=1)))
+        write_text_atomic(self.output_dir / SESSION_FILE, json.dumps(self.record, indent=1))
 
     def record_data(self, *, simulated: bool, description: str) -> None:
         """Say what data the notebook ran on: simulated (the suite's simulators) or a named real dataset."""
@@ -108,22 +107,9 @@ class Session:
             raise ValueError(f"Expected simulated a bool. Received: {simulated!r}")
         self._add("data", {"simulated": simulated, "description": str(description)})
 
-    def _atomic(self, path: Path, write) -> Path:
-        """Call `write(temporary_path)`, then rename the temporary file to `path` (no half-written outputs)."""
-        fd, tmp = tempfile.mkstemp(dir=self.output_dir, prefix=".tmp-", suffix=path.suffix)
-        os.close(fd)
-        try:
-            write(tmp)
-            os.chmod(tmp, 0o644)
-            os.replace(tmp, path)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
-        return path
-
     def save_figure(self, figure, name: str, *, title: str = "", dpi: int = 100) -> Path:
         """Save a matplotlib figure as `<output_dir>/<name>.png`; returns the path."""
-        path = self._atomic(self.output_dir / f"{name}.png",
+        path = write_atomic(self.output_dir / f"{name}.png",
                             lambda tmp: figure.savefig(tmp, dpi=dpi, bbox_inches="tight", format="png"))
         self._add("outputs", {"kind": "figure", "file": path.name, "title": title or name.replace("_", " ")})
         return path
@@ -139,7 +125,7 @@ class Session:
         matrix = np.asarray(matrix, dtype=float)
         rows = [",".join(["true/predicted", *class_names])]
         rows += [",".join([c, *(f"{v:.2f}" for v in row)]) for c, row in zip(class_names, matrix)]
-        self._atomic(self.output_dir / f"{name}.csv", lambda tmp: Path(tmp).write_text("\n".join(rows) + "\n"))
+        write_text_atomic(self.output_dir / f"{name}.csv", "\n".join(rows) + "\n")
         title = title or name.replace("_", " ")
         if published is not None:
             paper = np.asarray(published, dtype=float)
@@ -150,7 +136,7 @@ class Session:
 
     def save_text(self, text: str, name: str, *, title: str = "") -> Path:
         """Save a text/markdown/csv output as `<output_dir>/<name>`; returns the path."""
-        path = self._atomic(self.output_dir / name, lambda tmp: Path(tmp).write_text(text))
+        path = write_text_atomic(self.output_dir / name, text)
         self._add("outputs", {"kind": "table" if name.endswith(".md") else "file", "file": name,
                               "title": title or Path(name).stem.replace("_", " ")})  # fmt: skip
         return path
@@ -184,7 +170,7 @@ class Session:
             entries.append({"claim": str(claim), "holds": None if holds is None else bool(holds), "detail": str(detail)})
         self.record.setdefault("claims", []).extend(entries)
         text = claims_markdown(self.record["claims"])
-        self._atomic(self.output_dir / "claims.md", lambda tmp: Path(tmp).write_text(text + "\n"))
+        write_text_atomic(self.output_dir / "claims.md", text + "\n")
         self._write()
         return claims_markdown(entries)
 

@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Callable, Sequence
+from pathlib import Path
 
 import keras
 import numpy as np
@@ -33,7 +34,7 @@ import numpy as np
 from .session import seed_everything
 
 __all__ = ["TrainResult", "train", "halving_schedule", "early_stopping", "default_strategy", "STRATEGIES",
-           "checkpointing"]
+           "checkpoint_dir"]
 
 #: Values of `FORENSICLIB_STRATEGY` and the tf.distribute strategy each selects.
 STRATEGIES = ("default", "mirrored", "multiworker")
@@ -81,12 +82,13 @@ def default_strategy():
     return _strategy[1]
 
 
-def checkpointing() -> bool:
-    """Whether long runs keep a per-epoch checkpoint: `FORENSICLIB_CHECKPOINT=1`, which the runner sets for
-    profiles with `checkpoint_each_epoch: true` (the paper profile)."""
+def checkpoint_dir(entry) -> Path | None:
+    """Where a training run cached in folder `entry` keeps its per-epoch checkpoint (`entry/backup`), or None when
+    checkpointing is off. It is on with `FORENSICLIB_CHECKPOINT=1`, which the runner sets for profiles with
+    `checkpoint_each_epoch: true` (the paper profile)."""
     import os
 
-    return os.environ.get("FORENSICLIB_CHECKPOINT", "") == "1"
+    return Path(entry) / "backup" if os.environ.get("FORENSICLIB_CHECKPOINT", "") == "1" else None
 
 
 def train(

@@ -376,11 +376,6 @@ def _weights_digest(model: keras.Model) -> str:
     return digest.hexdigest()
 
 
-def _backup(folder: Path) -> Path | None:
-    """Where a training run keeps its per-epoch checkpoint, when checkpointing is on (the paper profile)."""
-    return folder / "backup" if training.checkpointing() else None
-
-
 def _load_trained(folder: Path) -> tuple[keras.Model, dict] | None:
     """A cached network and its metadata, or None (missing model file, damaged entry)."""
     arrays = cache.load_arrays(folder / "trained.npz")
@@ -512,7 +507,7 @@ def train_single_task(
         result = training.train(
             lambda: compile_mislnet(mislnet(n_classes, input_size=size), learning_rate=settings.learning_rate),
             train_set.x, train_set.y, epochs=settings.epochs, batch_size=settings.batch_size,
-            callbacks=[_schedule(settings)], seed=settings.seed, verbose=verbose, backup_dir=_backup(folder),
+            callbacks=[_schedule(settings)], seed=settings.seed, verbose=verbose, backup_dir=training.checkpoint_dir(folder),
         )  # fmt: skip
         model, history, from_cache = result.model, result.history, False
         _store_trained(folder, model, {"history": history, "classes": list(train_set.classes)})
@@ -677,7 +672,7 @@ def run_transfer(
                                         learning_rate=settings.transfer_learning_rate),
                 train_set.x, train_set.y, epochs=settings.epochs, batch_size=settings.transfer_batch_size,
                 callbacks=[_schedule(settings, transfer=True)], seed=settings.seed, verbose=verbose,
-                backup_dir=_backup(folder),
+                backup_dir=training.checkpoint_dir(folder),
             )  # fmt: skip
             return test_set.y, _predict(result.model, test_set.x)
 
@@ -747,7 +742,7 @@ def train_multitask(
         lambda: compile_mislnet(multitask_model(sizes, share_depth, input_size=settings.patch_size),
                                 learning_rate=settings.learning_rate),
         dataset, epochs=settings.epochs, steps_per_epoch=steps, callbacks=[_schedule(settings)],
-        seed=settings.seed, verbose=verbose, backup_dir=_backup(folder),
+        seed=settings.seed, verbose=verbose, backup_dir=training.checkpoint_dir(folder),
     )  # fmt: skip
     _store_trained(folder, result.model, {"history": result.history, "tasks": {t: list(c) for t, c in tasks.items()}})
     return MultitaskNetwork(tasks, share_depth, result.model, folder / "model.keras", result.history, False)

@@ -210,9 +210,9 @@ def test_library_change_reruns_only_the_notebooks_that_loaded_it(project, monkey
     entries = json.loads((project / "results" / "smoke" / "manifest.json").read_text())["notebooks"]
     assert "forensiclib.features" in entries["05_features"]["modules"]
     assert "forensiclib.features" not in entries["04_quick"]["modules"]
-    real = manifest_module.sha256_file
+    real = manifest_module.file_digest
     features = Path(runner.__file__).parent / "features.py"
-    monkeypatch.setattr(manifest_module, "sha256_file", lambda p: "0" * 64 if Path(p) == features else real(p))
+    monkeypatch.setattr(manifest_module, "file_digest", lambda p: "0" * 64 if Path(p) == features else real(p))
     quick, feats = runner.reproduce("smoke", ["04_quick", "05_features"])
     assert quick.skipped and not feats.skipped
 

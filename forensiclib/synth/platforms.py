@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import dataclasses
 import difflib
-import os
 import tempfile
 import threading
 from collections.abc import Mapping, Sequence
@@ -27,6 +26,7 @@ from types import MappingProxyType
 
 import numpy as np
 
+from ..cache import write_atomic
 from ..errors import ImageReadError
 from ..jpeg import is_jpeg, open_image
 
@@ -290,15 +290,7 @@ def _destination(destination: str | Path) -> Path:
 
 
 def _write_atomically(path: Path, data: bytes) -> None:
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(handle, "wb") as file:
-            file.write(data)
-        os.chmod(temporary, 0o644)  # mkstemp makes owner-only files; a download is an ordinary file
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
+    write_atomic(path, lambda temporary: Path(temporary).write_bytes(data))
 
 
 def _source_path(source: str | Path) -> Path:
