@@ -2,8 +2,11 @@
 
 Prints samples/s, the effective FLOP/s of training (counted from the layer shapes:
 forward multiply-adds x 2, and x 3 for forward + backward), and that as a fraction
-of a float32 matrix-multiply peak measured in the same run. Medians over repeats.
-Run: `.venv/bin/python benchmarks/bench_training.py`.
+of a float32 matrix-multiply peak measured in the same run. Each network is timed two
+ways, epochs interleaved: `fit(x, y)` as Keras feeds arrays (tf.data autotuning on),
+and as `forensiclib.train` feeds them (`training.fit_dataset`: the same batches,
+autotuning off). Medians over the repeats.
+Run: `.venv/bin/python benchmarks/bench_training.py [--repeats 7 --steps 12]`.
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
 import forensiclib as fl  # noqa: E402
+from forensiclib import training  # noqa: E402
 
 
 def forward_flops(model: keras.Model) -> float:
@@ -46,20 +50,27 @@ def matmul_peak(n: int = 2048, repeats: int = 10) -> float:
     return 2.0 * n**3 / min(times)
 
 
-def training_rate(model: keras.Model, x: np.ndarray, y: np.ndarray, batch_size: int, repeats: int) -> float:
+def training_rates(model: keras.Model, x: np.ndarray, y: np.ndarray, batch_size: int, repeats: int) -> tuple:
+    """Median samples/s of one epoch fed by Keras from arrays, and fed by `training.fit_dataset`, interleaved."""
+    ours = training.fit_dataset(x, y, batch_size=batch_size)
     model.fit(x[:batch_size], y[:batch_size], batch_size=batch_size, epochs=1, verbose=0)  # compile and warm up
-    times = []
+    model.fit(ours, epochs=1, verbose=0)
+    times: dict[str, list[float]] = {"keras": [], "ours": []}
     for _ in range(repeats):
-        start = time.perf_counter()
-        model.fit(x, y, batch_size=batch_size, epochs=1, verbose=0, shuffle=False)
-        times.append(time.perf_counter() - start)
-    return len(x) / statistics.median(times)
+        for way in times:
+            start = time.perf_counter()
+            if way == "keras":
+                model.fit(x, y, batch_size=batch_size, epochs=1, verbose=0, shuffle=False)
+            else:
+                model.fit(ours, epochs=1, verbose=0)
+            times[way].append(time.perf_counter() - start)
+    return tuple(len(x) / statistics.median(times[way]) for way in ("keras", "ours"))
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--repeats", type=int, default=3, help="timed epochs per network (median reported)")
-    parser.add_argument("--steps", type=int, default=6, help="batches per timed epoch")
+    parser.add_argument("--repeats", type=int, default=7, help="timed epochs per network and way (median reported)")
+    parser.add_argument("--steps", type=int, default=12, help="batches per timed epoch")
     args = parser.parse_args()
     rng = np.random.default_rng(0)
     peak = matmul_peak()
@@ -67,7 +78,8 @@ def main() -> None:
     cases = [("MISLnet 64x64", lambda: fl.compile_mislnet(fl.mislnet(6, input_size=64)), (64, 64, 1), 40),
              ("MISLnet 256x256", lambda: fl.compile_mislnet(fl.mislnet(6)), (256, 256, 1), 40),
              ("DCT CNN 909", lambda: fl.dct_cnn(8), (909,), 128)]  # fmt: skip
-    print(f"{'network':18s} {'batch':>5s} {'samples/s':>10s} {'GFLOP/sample':>13s} {'GFLOP/s':>8s} {'of peak':>8s}")
+    print(f"{'network':16s} {'batch':>5s} {'GFLOP/sample':>12s} | {'fit(x, y): samples/s':>20s} {'of peak':>7s} | "
+          f"{'train(): samples/s':>18s} {'of peak':>7s} | {'ratio':>5s}")
     peak_after = []
     for name, build, shape, batch in cases:
         keras.utils.set_random_seed(0)
@@ -75,9 +87,10 @@ def main() -> None:
         n = batch * args.steps
         x = rng.uniform(0, 255, (n, *shape)).astype("float32")
         y = rng.integers(0, model.output_shape[-1], n)
-        rate = training_rate(model, x, y, batch, args.repeats)
+        keras_rate, our_rate = training_rates(model, x, y, batch, args.repeats)
         flops = 3 * forward_flops(model)
-        print(f"{name:18s} {batch:5d} {rate:10.1f} {flops / 1e9:13.3f} {rate * flops / 1e9:8.1f} {rate * flops / peak:8.1%}")
+        print(f"{name:16s} {batch:5d} {flops / 1e9:12.3f} | {keras_rate:20.1f} {keras_rate * flops / peak:7.1%} | "
+              f"{our_rate:18.1f} {our_rate * flops / peak:7.1%} | {our_rate / keras_rate:4.2f}x")
         peak_after.append(matmul_peak(repeats=3))
     print(f"\nmatmul peak re-measured after each network: {[round(p / 1e9, 1) for p in peak_after]} GFLOP/s")
 

@@ -49,6 +49,7 @@ _EXPORTS = {
     "transfer_model": "transfer",
     "feature_extractor": "transfer",
     "deep_features": "transfer",
+    "ArrayFile": "patchfile",
     "multitask_model": "multitask",
     "paired_dataset": "multitask",
     "TrainResult": "training",

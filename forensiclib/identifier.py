@@ -168,6 +168,7 @@ def identify(paths: Iterable[str | Path], identifier: Identifier) -> list[Identi
     from .errors import ImageReadError
     from .evaluate import majority_vote
     from .features import image_features
+    from .training import predict
 
     answers = []
     for path in paths:
@@ -177,7 +178,7 @@ def identify(paths: Iterable[str | Path], identifier: Identifier) -> list[Identi
         except (ImageReadError, OSError) as error:
             answers.append(Identification(path, error=str(error)))
             continue
-        probabilities = identifier.model.predict(features, batch_size=256, verbose=0)
+        probabilities = predict(identifier.model, features, batch_size=256)
         _, (label,) = majority_vote(probabilities, np.zeros(len(probabilities), dtype=np.int64))
         counts = np.bincount(probabilities.argmax(axis=1), minlength=len(identifier.classes))
         mean = probabilities.mean(axis=0)

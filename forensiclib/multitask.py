@@ -19,6 +19,8 @@ import keras
 import numpy as np
 
 from .models import SHARE_DEPTHS, apply_layers, mislnet_blocks
+from .patchfile import ArrayFile
+from .training import file_dataset
 
 __all__ = ["multitask_model", "paired_dataset"]
 
@@ -74,6 +76,7 @@ def paired_dataset(
 
     Each task's data are shuffled and repeated independently, so tasks of
     different sizes pair up; an epoch is `ceil(max(n_task) / batch_size)` steps.
+    A task's patches may be an `ArrayFile` (streamed from disk, `training.file_dataset`).
 
     Returns:
         `(dataset, steps_per_epoch)`; the dataset yields
@@ -86,11 +89,14 @@ def paired_dataset(
     seed = int(np.random.default_rng(random_state).integers(2**31))
     parts = []
     for offset, task in enumerate(patches):
-        x, y = np.asarray(patches[task], np.float32), np.asarray(labels[task])
+        x, y = patches[task], np.asarray(labels[task])
         if len(x) != len(y):
             raise ValueError(f"Task {task!r}: {len(x)} patches but {len(y)} labels")
-        part = tf.data.Dataset.from_tensor_slices((x, y)).shuffle(len(x), seed=seed + offset).repeat()
-        parts.append(part.batch(batch_size))
+        if isinstance(x, ArrayFile):  # streamed from disk, a batch at a time
+            parts.append(file_dataset(x, y, batch_size=batch_size, shuffle=True, seed=seed + offset, endless=True))
+        else:
+            part = tf.data.Dataset.from_tensor_slices((np.asarray(x, np.float32), y)).shuffle(len(x), seed=seed + offset)
+            parts.append(part.repeat().batch(batch_size))
     names = list(patches)
 
     def combine(*batches):

@@ -211,7 +211,7 @@ def run_provenance(
     from .evaluate import bagged_trees, majority_vote
     from .models import dct_cnn
     from .paths import cache_dir as default_cache_dir
-    from .training import checkpoint_dir, early_stopping, train
+    from .training import checkpoint_dir, early_stopping, predict, train
 
     if classes is not None:
         dataset = dataset.select_classes(classes)
@@ -237,7 +237,7 @@ def run_provenance(
                    batch_size=settings.batch_size, callbacks=[early_stopping(settings.patience)],
                    seed=settings.seed, verbose=verbose,
                    backup_dir=checkpoint_dir(folder))  # fmt: skip
-    probabilities = result.model.predict(test.features, batch_size=1024, verbose=0)
+    probabilities = predict(result.model, test.features, batch_size=1024)
     image_ids, votes = majority_vote(probabilities, test.image)
     x_train, y_train, _ = _image_histograms(
         patch_data(splits["train"], **common))  # all patches of each training image, as the test images

@@ -33,8 +33,8 @@ import numpy as np
 
 from .session import seed_everything
 
-__all__ = ["TrainResult", "train", "halving_schedule", "early_stopping", "default_strategy", "STRATEGIES",
-           "checkpoint_dir"]
+__all__ = ["TrainResult", "train", "predict", "fit_dataset", "halving_schedule", "early_stopping",
+           "default_strategy", "STRATEGIES", "checkpoint_dir"]
 
 #: Values of `FORENSICLIB_STRATEGY` and the tf.distribute strategy each selects.
 STRATEGIES = ("default", "mirrored", "multiworker")
@@ -110,7 +110,8 @@ def train(
 
     Args:
         build: returns a compiled model (called inside `strategy.scope()`).
-        x, y: arrays, or a `tf.data.Dataset` as `x` with `y=None`.
+        x, y: arrays, an `ArrayFile` as `x` (streamed from disk, see `fit_dataset`), or a `tf.data.Dataset`
+            as `x` with `y=None`.
         validation_data: `(x_val, y_val)` or a dataset; needed for `early_stopping`.
         epochs: maximum epochs.
         batch_size: for array input (None for datasets).
@@ -142,18 +143,104 @@ def train(
                                     callbacks=callbacks, strategy=strategy, seed=seed, verbose=verbose)  # fmt: skip
         return TrainResult(model=model, history=history)
     history = model.fit(
-        x,
-        y,
-        validation_data=validation_data,
+        fit_dataset(x, y, batch_size=batch_size, shuffle=True, seed=seed),
+        validation_data=None if validation_data is None else fit_dataset(*_pair(validation_data),
+                                                                              batch_size=batch_size, shuffle=False),
         epochs=epochs,
-        batch_size=batch_size,
         steps_per_epoch=steps_per_epoch,
         callbacks=list(callbacks),
-        shuffle=not isinstance(x, tf.data.Dataset),  # datasets shuffle themselves
+        shuffle=False,  # arrays are shuffled by the adapter, datasets shuffle themselves
         verbose=verbose,
-    )
+    )  # fmt: skip
     return TrainResult(model=model, history={k: [float(v) for v in vs] for k, vs in history.history.items()})
 
+
+def _pair(data):
+    """`validation_data` as `(x, y)`: a dataset stands for both (`y` None)."""
+    import tensorflow as tf
+
+    return (data, None) if isinstance(data, tf.data.Dataset) else tuple(data)
+
+
+def fit_dataset(x, y=None, *, batch_size: int | None = None, shuffle: bool = False, seed: int = 0):
+    """The dataset `train` and `predict` hand to Keras, with tf.data's autotuning off.
+
+    - Arrays: the dataset `fit(x, y, batch_size=..., shuffle=...)` would build (Keras' own array adapter, same
+      batches in the same order), so training gives the same weights bit for bit as `fit(x, y)`
+      (`tests/test_training.py`): the shuffles are drawn from the global seed inside the adapter's own graph.
+    - An `ArrayFile` (`x`, and `y` too if it is one): streamed from disk by `file_dataset`, a batch read while the
+      previous one trains; each epoch a permutation from `seed` and the epoch's number.
+    - A `tf.data.Dataset` as `x`: itself.
+
+    Why autotuning off: with it on, while a dataset iterator lived, TensorFlow's oneDNN kernels ran whole epochs
+    on one core of two: MISLnet at 64x64 trained at about 370 or about 600 patches/s on this 2-core machine, at
+    random per epoch, while the same train step fed constant tensors never slowed (`benchmarks/bench_training.py`
+    measures both ways side by side). With autotuning off every epoch runs on all cores.
+    """
+    import tensorflow as tf
+    from keras.src.trainers.data_adapters.array_data_adapter import ArrayDataAdapter
+
+    from .patchfile import ArrayFile
+
+    if not batch_size:
+        batch_size = 32  # Keras' default
+    if isinstance(x, tf.data.Dataset):
+        dataset = x
+    elif isinstance(x, ArrayFile):
+        dataset = file_dataset(x, y, batch_size=batch_size, shuffle=shuffle, seed=seed)
+    else:
+        adapter = ArrayDataAdapter(x, y, batch_size=batch_size, shuffle=shuffle)
+        dataset = adapter.get_tf_dataset().apply(tf.data.experimental.assert_cardinality(adapter.num_batches))
+    options = tf.data.Options()
+    options.autotune.enabled = False
+    return dataset.with_options(options)
+
+
+def file_dataset(x, y=None, *, batch_size: int, shuffle: bool = False, seed: int = 0, endless: bool = False):
+    """A tf.data pipeline of batches read from an `ArrayFile` (and labels `y`, in memory or another `ArrayFile`).
+
+    A Python generator reads each batch's rows (`ArrayFile.read`, no memory map), and `prefetch(2)` keeps the
+    next batches coming while one trains, so memory holds a few batches, whatever the file's size. With
+    `shuffle`, every pass over the rows is a new permutation drawn from `seed` and the pass's number (the same
+    seed gives the same batches); without, the rows in order. `endless`: passes follow each other without end
+    and batches run across their borders (as `shuffle(n).repeat().batch(...)` would); otherwise one pass, the
+    last batch partial. The paper profile's patches stream this way (`patches_from_dataset(on_disk=...)`).
+    """
+    import itertools
+
+    import tensorflow as tf
+
+    n = len(x)
+    if y is not None and len(y) != n:
+        raise ValueError(f"Expected one label per row: {n} rows. Received: {len(y)} labels")
+    if n == 0 or not isinstance(batch_size, int) or batch_size < 1:
+        raise ValueError(f"Expected rows and a positive batch_size. Received: {n} rows, batch_size {batch_size!r}")
+    calls = itertools.count()
+
+    def batches():
+        call = next(calls)  # each iteration over the dataset (each epoch) draws new permutations
+        passes = itertools.count()
+        order = lambda: (np.random.default_rng([seed, call, next(passes)]).permutation(n) if shuffle  # noqa: E731
+                         else np.arange(n))  # fmt: skip
+        pending = order()
+        while len(pending):
+            while endless and len(pending) < batch_size:
+                pending = np.concatenate([pending, order()])
+            rows, pending = pending[:batch_size], pending[batch_size:]
+            xb = x[rows]
+            yield xb if y is None else (xb, np.asarray(y[rows]))
+
+    x_spec = tf.TensorSpec((None, *x.shape[1:]), tf.float32)
+    signature = x_spec if y is None else (x_spec, tf.TensorSpec((None, *np.shape(y)[1:]), tf.as_dtype(np.asarray(y[:1]).dtype)))
+    dataset = tf.data.Dataset.from_generator(batches, output_signature=signature)
+    if not endless:
+        dataset = dataset.apply(tf.data.experimental.assert_cardinality(-(-n // batch_size)))
+    return dataset.prefetch(2)
+
+
+def predict(model: keras.Model, x, *, batch_size: int = 256) -> np.ndarray:
+    """`model.predict(x)` in batches of `batch_size`, on all cores (the batches of `fit_dataset`, autotuning off)."""
+    return model.predict(fit_dataset(x, batch_size=batch_size), verbose=0)
 
 
 def _fit_multi_worker(model, x, y, *, validation_data, epochs, batch_size, callbacks, strategy, seed, verbose) -> dict:

@@ -11,6 +11,7 @@ import keras
 import numpy as np
 
 from .models import SHARE_DEPTHS, apply_layers, block_layer_names, block_layers, mislnet
+from .training import predict
 
 __all__ = ["transfer_model", "feature_extractor", "deep_features"]
 
@@ -96,7 +97,7 @@ def deep_features(
 
     Args:
         model: a trained MISLnet-family network.
-        patches: `(n, size, size, 1)` patches as the network was trained on.
+        patches: `(n, size, size, 1)` patches as the network was trained on (an array or an `ArrayFile`).
         depth: share depth whose output is the feature (paper 2's ERT uses `"fc2"`).
         task: for a multitask network, which leg.
         batch_size: patches per forward pass.
@@ -105,5 +106,8 @@ def deep_features(
         `(n, n_features)` float32 (conv-block maps are flattened).
     """
     extractor = feature_extractor(model, depth, task=task)
-    features = extractor.predict(np.asarray(patches, dtype=np.float32), batch_size=batch_size, verbose=0)
+    from .patchfile import ArrayFile
+
+    x = patches if isinstance(patches, ArrayFile) else np.asarray(patches, dtype=np.float32)
+    features = predict(extractor, x, batch_size=batch_size)
     return features.reshape(len(features), -1).astype(np.float32)

@@ -56,6 +56,7 @@ from .models import (
     mislnet_blocks,
 )
 from .multitask import multitask_model, paired_dataset
+from .patchfile import ArrayFile, write_rows
 from .transfer import deep_features, feature_extractor, transfer_model
 
 __all__ = [
@@ -91,7 +92,9 @@ class PatchSet:
     """Green-channel patches of a dataset's images, with their labels.
 
     Attributes:
-        x: `(n, patch_size, patch_size, 1)` float32 raw green values 0..255 (MISLnet's input).
+        x: `(n, patch_size, patch_size, 1)` float32 raw green values 0..255 (MISLnet's input), in memory, or an
+            `ArrayFile` that reads them from disk a batch at a time (`patches_from_dataset(on_disk=...)`); every
+            experiment here takes either.
         y: `(n,)` int64 class of each patch's image.
         image: `(n,)` int64 index of each patch's image in the dataset's `files`.
         classes: class names; `y` indexes into them.
@@ -126,7 +129,11 @@ class PatchSet:
     def digest(self) -> str:
         """SHA-256 of the patches' and labels' bytes, shapes and class names (the cache key of a data set)."""
         digest = hashlib.sha256(json.dumps([list(self.x.shape), list(self.classes)]).encode())
-        digest.update(np.ascontiguousarray(self.x, dtype=np.float32).data)
+        if isinstance(self.x, ArrayFile):  # the same digest as the patches in memory, read a chunk at a time
+            for chunk in self.x.chunks(1024):
+                digest.update(np.ascontiguousarray(chunk, dtype=np.float32).data)
+        else:
+            digest.update(np.ascontiguousarray(self.x, dtype=np.float32).data)
         digest.update(np.ascontiguousarray(self.y, dtype=np.int64).data)
         return digest.hexdigest()
 
@@ -165,12 +172,27 @@ def _check_positive(name: str, value) -> None:
         raise ValueError(f"Expected {name} a positive integer. Received: {value!r}")
 
 
+def _grid_size(path: Path, patch_size: int) -> int:
+    """Patches in an image's grid, from its header alone (nothing decoded)."""
+    from PIL import Image, UnidentifiedImageError
+
+    try:
+        with Image.open(path) as image:
+            width, height = image.size
+    except (UnidentifiedImageError, OSError) as error:
+        if isinstance(error, FileNotFoundError):
+            raise
+        raise ImageReadError(path, f"expected an image Pillow can decode ({error})") from None
+    return (height // patch_size) * (width // patch_size)
+
+
 def patches_from_dataset(
     dataset: ImageDataset,
     *,
     patch_size: int = 64,
     patches_per_image: int | None = None,
     random_state: int | None = None,
+    on_disk: str | Path | None = None,
 ) -> PatchSet:
     """Green-channel patches of every image of a dataset (paper 2, Sec. 5: only the green channel is used).
 
@@ -187,6 +209,9 @@ def patches_from_dataset(
         patch_size: side of the square patches (paper: 256), at least 16.
         patches_per_image: patches kept per image, or None for all.
         random_state: seeds the choice of patches.
+        on_disk: a `.npy` path: the patches are written there as uint8, one image at a time, and the
+            returned set's `x` is an `ArrayFile` reading them back (the paper's 400,000 patches of 256x256 are
+            26 GB as bytes, 105 GB as float32 in memory). The same patches as in memory, the same `digest()`.
 
     Returns:
         A `PatchSet`; `devices` is filled when the dataset has device ids.
@@ -206,17 +231,26 @@ def patches_from_dataset(
         raise ValueError(f"Expected patch_size an integer of at least 16. Received: {patch_size!r}")
     if patches_per_image is not None:
         _check_positive("patches_per_image", patches_per_image)
-    patches, images = [], []
-    for index, path in enumerate(dataset.files):
-        grid = _patch_grid(_green_channel(Path(path)), int(patch_size), Path(path))
-        if patches_per_image is not None and len(grid) > patches_per_image:
-            grid = grid[np.sort(rng.choice(len(grid), patches_per_image, replace=False))]
-        patches.append(grid)
-        images.append(np.full(len(grid), index, dtype=np.int64))
-    x = np.concatenate(patches) if patches else np.zeros((0, patch_size, patch_size), np.uint8)
+    patch_size, images = int(patch_size), []
+
+    def grids():
+        for index, path in enumerate(dataset.files):
+            grid = _patch_grid(_green_channel(Path(path)), patch_size, Path(path))
+            if patches_per_image is not None and len(grid) > patches_per_image:
+                grid = grid[np.sort(rng.choice(len(grid), patches_per_image, replace=False))]
+            images.append(np.full(len(grid), index, dtype=np.int64))
+            yield grid[..., None]
+
+    if on_disk is not None:
+        counts = [_grid_size(Path(path), patch_size) for path in dataset.files]
+        n = sum(c if patches_per_image is None else min(c, patches_per_image) for c in counts)
+        x = write_rows(on_disk, grids(), n_rows=n, row_shape=(patch_size, patch_size, 1), dtype=np.uint8)
+    else:
+        x = np.concatenate(list(grids())) if len(dataset.files) else np.zeros((0, patch_size, patch_size, 1), np.uint8)
+        x = x.astype(np.float32)
     image = np.concatenate(images) if images else np.zeros(0, np.int64)
     return PatchSet(
-        x=x.astype(np.float32)[..., None],
+        x=x,
         y=dataset.labels[image].astype(np.int64),
         image=image,
         classes=tuple(dataset.classes),
@@ -404,8 +438,18 @@ def _cached_evaluation(path: Path, classes: tuple[str, ...], compute) -> Evaluat
     return evaluation
 
 
-def _predict(model: keras.Model, x: np.ndarray) -> np.ndarray:
-    return model.predict(np.asarray(x, np.float32), batch_size=_PREDICT_BATCH, verbose=0)
+def _predict(model: keras.Model, x) -> np.ndarray:
+    return training.predict(model, x if isinstance(x, ArrayFile) else np.asarray(x, np.float32), batch_size=_PREDICT_BATCH)
+
+
+def _frozen_features(extractor: keras.Model, x, path: Path):
+    """The extractor's output for every row of `x`: in memory for an array, written to the `.npy` file `path`
+    (float32, a batch at a time) for an `ArrayFile`."""
+    if not isinstance(x, ArrayFile):
+        return _predict(extractor, x)
+    shape = tuple(int(s) for s in extractor.output.shape[1:])
+    chunks = (keras.ops.convert_to_numpy(extractor.predict_on_batch(chunk)) for chunk in x.chunks(_PREDICT_BATCH))
+    return write_rows(path, chunks, n_rows=len(x), row_shape=shape, dtype=np.float32)
 
 
 # --- argument checks ---------------------------------------------------------------------------
@@ -538,7 +582,7 @@ def train_transfer_head(
     train_set: PatchSet,
     settings: UnifiedSettings = UnifiedSettings(),
     *,
-    features: np.ndarray | None = None,
+    features=None,
     verbose: int | str = 2,
 ) -> training.TrainResult:
     """Transfer training on precomputed frozen features: train only the blocks above the share depth (Sec. 4.1).
@@ -556,7 +600,7 @@ def train_transfer_head(
         share_depth: one of `SHARE_DEPTHS`.
         train_set: the target task's training patches.
         settings: see `UnifiedSettings`.
-        features: the frozen features of `train_set`, if already computed.
+        features: the frozen features of `train_set` (an array or an `ArrayFile`), if already computed.
         verbose: Keras training verbosity.
 
     Returns:
@@ -661,12 +705,16 @@ def run_transfer(
         folder = _folder(cache_dir, "transfer", source_key, train_key, test_key, depth, use_features,
                          settings._training(transfer=True))  # fmt: skip
 
-        def compute(depth=depth, use_features=use_features):
+        def compute(depth=depth, use_features=use_features, folder=folder):
             if use_features:
                 extractor = feature_extractor(model, depth)
-                head = train_transfer_head(model, depth, train_set, settings, verbose=verbose,
-                                           features=_predict(extractor, train_set.x)).model  # fmt: skip
-                return test_set.y, _predict(head, _predict(extractor, test_set.x))
+                features = _frozen_features(extractor, train_set.x, folder / "features-train.npy")
+                head = train_transfer_head(model, depth, train_set, settings, verbose=verbose, features=features).model
+                test_features = _frozen_features(extractor, test_set.x, folder / "features-test.npy")
+                probabilities = _predict(head, test_features)
+                for name in ("features-train.npy", "features-test.npy"):  # only for this depth's training
+                    (folder / name).unlink(missing_ok=True)
+                return test_set.y, probabilities
             result = training.train(
                 lambda: compile_mislnet(transfer_model(model, depth, n_classes),
                                         learning_rate=settings.transfer_learning_rate),
@@ -903,6 +951,7 @@ def paper2_patches(
     random_state: int = 0,
     n_jobs: int = 1,
     progress: bool = True,
+    on_disk: bool | str | Path = False,
 ) -> tuple[PatchSet, PatchSet]:
     """Training and test patches of one of paper 2's tasks (Sec. 5), simulated unless `data_dir` is given.
 
@@ -910,6 +959,11 @@ def paper2_patches(
       the six versions; 80% of the images train, 20% test (blocks of one image never in both).
     - `"camera"` (task B, 20 models) and `"camera_limited"` (task C, 5 other models): `size` images per device,
       two devices per model (or the real Dresden folder `data_dir`); one device per model is held out for testing.
+
+    `on_disk` (True: `<cache>/patches/`, or a folder) writes the patches there as `.npy` files and returns sets
+    that stream them (`patches_from_dataset(on_disk=...)`), as the paper profile does; the files are named by
+    everything they depend on (task, split, sizes, seed, and every image's path, size and modification time) and
+    reused when present.
 
     Returns:
         `(train, test)` PatchSets.
@@ -933,8 +987,30 @@ def paper2_patches(
             dataset = build_cameras("B" if task == "camera" else "C", size, size=(image_side, image_side),
                                     random_state=random_state, n_jobs=n_jobs, progress=progress)  # fmt: skip
         parts = split_by_device(dataset, random_state=random_state)
+    folder = None
+    if on_disk is not None and on_disk is not False:
+        from .paths import cache_dir
+
+        folder = cache_dir() / "patches" if on_disk is True else Path(on_disk)
     return tuple(
-        patches_from_dataset(parts[name], patch_size=patch_size, patches_per_image=patches_per_image,
-                             random_state=random_state + offset)  # fmt: skip
+        _task_patches(parts[name], folder, f"{task}-{name}", patch_size=patch_size,
+                      patches_per_image=patches_per_image, random_state=random_state + offset)  # fmt: skip
         for offset, name in enumerate(("train", "test"))
     )
+
+
+def _task_patches(split: ImageDataset, folder: Path | None, name: str, **options) -> PatchSet:
+    """`patches_from_dataset(split, **options)`, in memory, or on disk in `folder` (reused when already there)."""
+    if folder is None:
+        return patches_from_dataset(split, **options)
+    files = [[str(f), Path(f).stat().st_size, Path(f).stat().st_mtime_ns] for f in split.files]
+    key = cache.cache_key("patches", UNIFIED_VERSION, name, options, files, split.labels.tolist(), list(split.classes))
+    path = folder / f"{name}-{key[:16]}.npy"
+    arrays = cache.load_arrays(path.with_suffix(".npz"))
+    if arrays is None or not path.is_file():
+        patches = patches_from_dataset(split, on_disk=path, **options)
+        devices = {} if patches.devices is None else {"devices": patches.devices}
+        cache.save_arrays(path.with_suffix(".npz"), y=patches.y, image=patches.image, **devices)
+        return patches
+    return PatchSet(x=ArrayFile(path), y=arrays["y"], image=arrays["image"], classes=tuple(split.classes),
+                    devices=arrays.get("devices"))  # fmt: skip

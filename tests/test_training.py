@@ -4,6 +4,7 @@ import pytest
 import tensorflow as tf
 
 import forensiclib as fl
+from forensiclib import training
 
 from .helpers import snapshot
 
@@ -41,6 +42,24 @@ def test_early_stopping_restores_the_best_weights():
     assert result.epochs_run < 30
     best = min(result.history["val_loss"])
     assert result.model.evaluate(xv, yv, verbose=0)[0] == pytest.approx(best, rel=1e-4)
+
+
+def test_train_feeds_fit_the_batches_fit_would_make_itself():
+    """`train` hands `fit` Keras' own batches with autotuning off: same weights and history as `fit(x, y)`."""
+    rng = np.random.default_rng(1)
+    x, y = rng.uniform(0, 255, (70, 32, 32, 1)).astype("float32"), rng.integers(0, 3, 70)  # a partial last batch
+    validation = (x[:20], y[:20])
+    training.seed_everything(5)
+    tf.config.experimental.enable_op_determinism()
+    model = build()
+    reference = model.fit(x, y, validation_data=validation, epochs=3, batch_size=16, shuffle=True, verbose=0)
+    result = fl.train(build, x, y, validation_data=validation, epochs=3, batch_size=16, seed=5, verbose=0)
+    for a, b in zip(model.weights, result.model.weights):
+        np.testing.assert_array_equal(snapshot(a), snapshot(b))
+    assert result.history == {k: [float(v) for v in vs] for k, vs in reference.history.items()}
+    dataset = training.fit_dataset(x, y, batch_size=16, shuffle=True)
+    assert dataset.options().autotune.enabled is False and int(dataset.cardinality()) == 5
+    np.testing.assert_array_equal(training.predict(model, x, batch_size=16), model.predict(x, batch_size=16, verbose=0))
 
 
 def test_train_validates_epochs():
