@@ -6,7 +6,7 @@ of a float32 matrix-multiply peak measured in the same run. Each network is time
 ways, epochs interleaved: `fit(x, y)` as Keras feeds arrays (tf.data autotuning on),
 and as `forensiclib.train` feeds them (`training.fit_dataset`: the same batches,
 autotuning off). Medians over the repeats.
-Run: `.venv/bin/python benchmarks/bench_training.py [--repeats 7 --steps 12]`.
+Run: `.venv/bin/python benchmarks/bench_training.py [--repeats 7 --steps 12 --networks mislnet64 ...]`.
 """
 
 from __future__ import annotations
@@ -71,13 +71,16 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=7, help="timed epochs per network and way (median reported)")
     parser.add_argument("--steps", type=int, default=12, help="batches per timed epoch")
+    parser.add_argument("--networks", nargs="+", default=["mislnet64", "mislnet256", "dct"],
+                        choices=["mislnet64", "mislnet256", "dct"], help="which networks to time")
     args = parser.parse_args()
     rng = np.random.default_rng(0)
     peak = matmul_peak()
     print(f"float32 matmul peak (2048x2048, best of 10): {peak / 1e9:.1f} GFLOP/s, {os.cpu_count()} cores\n")
-    cases = [("MISLnet 64x64", lambda: fl.compile_mislnet(fl.mislnet(6, input_size=64)), (64, 64, 1), 40),
-             ("MISLnet 256x256", lambda: fl.compile_mislnet(fl.mislnet(6)), (256, 256, 1), 40),
-             ("DCT CNN 909", lambda: fl.dct_cnn(8), (909,), 128)]  # fmt: skip
+    cases = {"mislnet64": ("MISLnet 64x64", lambda: fl.compile_mislnet(fl.mislnet(6, input_size=64)), (64, 64, 1), 40),
+             "mislnet256": ("MISLnet 256x256", lambda: fl.compile_mislnet(fl.mislnet(6)), (256, 256, 1), 40),
+             "dct": ("DCT CNN 909", lambda: fl.dct_cnn(8), (909,), 128)}  # fmt: skip
+    cases = [cases[name] for name in args.networks]
     print(f"{'network':16s} {'batch':>5s} {'GFLOP/sample':>12s} | {'fit(x, y): samples/s':>20s} {'of peak':>7s} | "
           f"{'train(): samples/s':>18s} {'of peak':>7s} | {'ratio':>5s}")
     peak_after = []

@@ -127,10 +127,8 @@ class CeilPooling2D(keras.layers.Layer):
         pad_h, pad_w = self._extra(x.shape[1]), self._extra(x.shape[2])
         padding = [[0, 0], [0, pad_h], [0, pad_w], [0, 0]]
         window = dict(pool_size=self.pool_size, strides=self.strides, padding="valid")
-        if self.mode == "max":
-            lowest = ops.min(x) - 1.0
-            padded = ops.pad(x - lowest, padding) + lowest  # padding never wins the max
-            return ops.max_pool(padded, **window)
+        if self.mode == "max":  # padding with -inf never wins the max: every window holds a pixel of the image
+            return ops.max_pool(ops.pad(x, padding, constant_values=float("-inf")) if pad_h or pad_w else x, **window)
         summed = ops.average_pool(ops.pad(x, padding), **window)
         ones = ops.pad(ops.ones_like(x[:1, :, :, :1]), padding)
         return summed / ops.average_pool(ones, **window)
