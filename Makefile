@@ -62,6 +62,7 @@ bench: setup
 	$(BIN)/python benchmarks/bench_datasets.py
 	$(BIN)/python benchmarks/bench_incremental.py --profile smoke
 	$(BIN)/python benchmarks/bench_transfer.py
+	$(BIN)/python benchmarks/bench_streaming.py
 
 clean:
 	rm -rf results/smoke results/paper results/exercises .cache $(VENV) *.egg-info .pytest_cache
