@@ -67,7 +67,7 @@ def main() -> None:
         # the first call with 2 workers starts them (spawn); later calls reuse them, as in a notebook
         cold = timed(fl.extract_features, files, n_jobs=2, cache_dir=False, progress=False)
         batch = {1: [], 2: []}
-        for _ in range(max(3, args.rounds // 2)):
+        for _ in range(args.rounds):
             for jobs in (1, 2):
                 batch[jobs].append(timed(fl.extract_features, files, n_jobs=jobs, cache_dir=False, progress=False))
         _discard_pool()
