@@ -102,7 +102,7 @@ class ArrayFile:
         return f"ArrayFile({str(self.path)!r}, shape={self.shape}, stored as {self.stored_dtype})"
 
     def _file_row_numbers(self, key) -> np.ndarray:
-        positions = np.arange(len(self))[key] if isinstance(key, slice) else np.asarray(key)
+        positions = np.arange(*key.indices(len(self))) if isinstance(key, slice) else np.asarray(key)
         if positions.dtype == bool:
             if positions.shape != (len(self),):
                 raise IndexError(f"Expected a boolean mask of shape ({len(self)},). Received: {positions.shape}")

@@ -239,7 +239,15 @@ def file_dataset(x, y=None, *, batch_size: int, shuffle: bool = False, seed: int
 
 
 def predict(model: keras.Model, x, *, batch_size: int = 256) -> np.ndarray:
-    """`model.predict(x)` in batches of `batch_size`, on all cores (the batches of `fit_dataset`, autotuning off)."""
+    """`model.predict(x)` in batches of `batch_size`, on all cores (the batches of `fit_dataset`, autotuning off).
+
+    `x`: an array (taken as float32), an `ArrayFile` (streamed) or a dataset."""
+    import tensorflow as tf
+
+    from .patchfile import ArrayFile
+
+    if not isinstance(x, (ArrayFile, tf.data.Dataset)):
+        x = np.asarray(x, np.float32)
     return model.predict(fit_dataset(x, batch_size=batch_size), verbose=0)
 
 

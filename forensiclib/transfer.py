@@ -106,8 +106,5 @@ def deep_features(
         `(n, n_features)` float32 (conv-block maps are flattened).
     """
     extractor = feature_extractor(model, depth, task=task)
-    from .patchfile import ArrayFile
-
-    x = patches if isinstance(patches, ArrayFile) else np.asarray(patches, dtype=np.float32)
-    features = predict(extractor, x, batch_size=batch_size)
+    features = predict(extractor, patches, batch_size=batch_size)
     return features.reshape(len(features), -1).astype(np.float32)

@@ -439,7 +439,7 @@ def _cached_evaluation(path: Path, classes: tuple[str, ...], compute) -> Evaluat
 
 
 def _predict(model: keras.Model, x) -> np.ndarray:
-    return training.predict(model, x if isinstance(x, ArrayFile) else np.asarray(x, np.float32), batch_size=_PREDICT_BATCH)
+    return training.predict(model, x, batch_size=_PREDICT_BATCH)
 
 
 def _frozen_features(extractor: keras.Model, x, path: Path):
@@ -1003,7 +1003,7 @@ def _task_patches(split: ImageDataset, folder: Path | None, name: str, **options
     """`patches_from_dataset(split, **options)`, in memory, or on disk in `folder` (reused when already there)."""
     if folder is None:
         return patches_from_dataset(split, **options)
-    files = [[str(f), Path(f).stat().st_size, Path(f).stat().st_mtime_ns] for f in split.files]
+    files = [[str(f), stat.st_size, stat.st_mtime_ns] for f in split.files for stat in [Path(f).stat()]]
     key = cache.cache_key("patches", UNIFIED_VERSION, name, options, files, split.labels.tolist(), list(split.classes))
     path = folder / f"{name}-{key[:16]}.npy"
     arrays = cache.load_arrays(path.with_suffix(".npz"))
