@@ -3,13 +3,21 @@
 Both run side by side on the same files, alternating within each round; the
 figures are medians over rounds. Also: batch extraction with 1 and 2 worker
 processes (no cache), once the workers have started, and the first call with
-its start-up. Run: `.venv/bin/python benchmarks/bench_features.py`.
+its start-up; and, in the same rounds, the machine's own limit for two
+processes: two independent processes each extracting half the files in one
+call with 1 worker (no pool, nothing sent back), whose speed-up over one is what 2 workers could reach at
+best right now (a shared machine gives less when its neighbours are busy). Last, fresh processes extracting image by
+image as a worker does, with glibc's default heap pad and with the 16 MB pad `extract_features` sets in its workers
+and its own process (`features._pad_heap`).
+Run: `.venv/bin/python benchmarks/bench_features.py [--files 60] [--rounds 7]`.
 """
 
 from __future__ import annotations
 
 import argparse
 import statistics
+import subprocess
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -42,6 +50,74 @@ def extractor(files):
         fl.image_features(path)
 
 
+_HALF = """
+import sys, time
+from pathlib import Path
+import forensiclib as fl
+files = [Path(p) for p in sys.argv[1:]]
+fl.extract_features(files, cache_dir=False, progress=False)  # warm-up
+print("ready", flush=True)
+while sys.stdin.readline().strip() == "go":
+    start = time.perf_counter()
+    fl.extract_features(files, cache_dir=False, progress=False)
+    print(time.perf_counter() - start, flush=True)
+"""
+
+
+_FRESH = """
+import resource, statistics, sys, time
+from pathlib import Path
+from forensiclib import features
+if sys.argv[1] == "padded":
+    features._pad_heap()  # what a worker of extract_features does first
+files = [Path(p) for p in sys.argv[2:]]
+for path in files:  # warm-up
+    features.image_features(path)
+faults, times = resource.getrusage(resource.RUSAGE_SELF).ru_minflt, []
+for _ in range(5):
+    start = time.perf_counter()
+    for path in files:  # one image after the other, as a worker
+        features.image_features(path)
+    times.append(time.perf_counter() - start)
+print(statistics.median(times), (resource.getrusage(resource.RUSAGE_SELF).ru_minflt - faults) / 5 / len(files))
+"""
+
+
+def fresh_process(files, heap: str) -> tuple[float, float]:
+    """A fresh process extracting the files one by one as a worker does, with glibc's default heap pad or the
+    pad `extract_features` sets: (median seconds per pass, page faults per image)."""
+    out = subprocess.run([sys.executable, "-c", _FRESH, heap, *map(str, files)], capture_output=True, text=True,
+                         check=True)  # fmt: skip
+    seconds, faults = map(float, out.stdout.split())
+    return seconds, faults
+
+
+class Halves:
+    """Two processes, each extracting its half of the files in a loop on its own: `timed()` starts both and
+    returns the wall time until both are done."""
+
+    def __init__(self, files):
+        halves = [files[: len(files) // 2], files[len(files) // 2 :]]
+        self.processes = [subprocess.Popen([sys.executable, "-c", _HALF, *map(str, half)], stdin=subprocess.PIPE,
+                                           stdout=subprocess.PIPE, text=True) for half in halves]  # fmt: skip
+        for process in self.processes:
+            assert process.stdout.readline().strip() == "ready"
+
+    def timed(self) -> float:
+        start = time.perf_counter()
+        for process in self.processes:
+            process.stdin.write("go\n")
+            process.stdin.flush()
+        for process in self.processes:
+            float(process.stdout.readline())
+        return time.perf_counter() - start
+
+    def close(self):
+        for process in self.processes:
+            process.stdin.close()
+            process.wait()
+
+
 def timed(function, *args, **kwargs) -> float:
     start = time.perf_counter()
     function(*args, **kwargs)
@@ -66,11 +142,18 @@ def main() -> None:
 
         # the first call with 2 workers starts them (spawn); later calls reuse them, as in a notebook
         cold = timed(fl.extract_features, files, n_jobs=2, cache_dir=False, progress=False)
-        batch = {1: [], 2: []}
+        halves = Halves(files)
+        batch, independent = {1: [], 2: []}, []
         for _ in range(args.rounds):
             for jobs in (1, 2):
                 batch[jobs].append(timed(fl.extract_features, files, n_jobs=jobs, cache_dir=False, progress=False))
+            independent.append(halves.timed())
+        halves.close()
         _discard_pool()
+        heap = {"default": [], "padded": []}
+        for _ in range(3):
+            for kind in heap:
+                heap[kind].append(fresh_process(files, kind))
 
     print(f"{len(files)} JPEG files, {megapixels:.1f} MP in all, {args.rounds} rounds, medians\n")
     print(f"{'':40s} {'images/s':>10s} {'MP/s':>8s}")
@@ -83,7 +166,14 @@ def main() -> None:
     print(f"\nextract_features, no cache: 1 worker {len(files) / one:.1f} images/s, "
           f"2 workers {len(files) / two:.1f} images/s, speed-up {one / two:.2f}x (target: at least 1.7x; "
           f"workers already started; 2-worker runs {np.round(batch[2], 2).tolist()} s)")  # fmt: skip
+    print(f"the machine's limit in the same rounds: two independent processes on half the files each "
+          f"{statistics.median(independent):.3f} s, {one / statistics.median(independent):.2f}x the speed of 1 worker")
     print(f"first call with 2 workers, start-up included: {cold:.2f} s, {one / cold:.2f}x the speed of 1 worker")
+    (default, default_faults), (padded, padded_faults) = (
+        (statistics.median(t for t, _ in runs), statistics.median(f for _, f in runs)) for runs in heap.values())
+    print(f"a fresh process extracting image by image like a worker (3 processes each way): glibc's default heap {default:.3f} s "
+          f"({default_faults:.0f} page faults per image), the 16 MB heap pad {padded:.3f} s ({padded_faults:.0f}), "
+          f"{default / padded:.2f}x")
 
 
 if __name__ == "__main__":

@@ -7,7 +7,7 @@ neither the file nor its pages become part of the process (a memory map's pages 
 memory as they are touched). `forensiclib.training.fit_dataset` turns one into a tf.data pipeline (a batch is
 read while the previous one trains), so `train`, `predict` and the experiments of `forensiclib.unified` take an
 `ArrayFile` where they take an array; `write_rows` writes one from chunks (e.g. `patches_from_dataset(...,
-on_disk=...)`, or frozen features computed once).
+on_disk=...)`), `write_row_sets` several in one pass (frozen features at several depths, computed once).
 
     x = ArrayFile("train.npy")            # (400000, 256, 256, 1) uint8 on disk
     x.shape, x.dtype                      # ((400000, 256, 256, 1), dtype('float32'))
@@ -17,13 +17,14 @@ on_disk=...)`, or frozen features computed once).
 
 from __future__ import annotations
 
+import contextlib
 import os
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 
 import numpy as np
 
-__all__ = ["ArrayFile", "write_rows"]
+__all__ = ["ArrayFile", "write_rows", "write_row_sets"]
 
 _MAGIC = b"\x93NUMPY\x01\x00"
 _HEADER = 128  # bytes before the data, a multiple of 64 as the .npy format asks
@@ -166,24 +167,55 @@ def write_rows(path: str | Path, chunks: Iterable[np.ndarray], *, n_rows: int, r
     Raises:
         ValueError: a chunk of another row shape, or a total other than `n_rows`.
     """
-    from .cache import write_atomic
+    chunks = ((chunk,) for chunk in chunks)
+    return write_row_sets([path], chunks, n_rows=n_rows, row_shapes=[row_shape], dtype=dtype)[0]
 
-    dtype, row_shape, path = np.dtype(dtype), tuple(int(s) for s in row_shape), Path(path)
+
+def write_row_sets(paths, chunks: Iterable[Sequence[np.ndarray]], *, n_rows: int, row_shapes, dtype) -> list[ArrayFile]:
+    """`write_rows` for several files filled in one pass: each chunk holds one array per file, the same rows of
+    each (e.g. a batch's outputs at several depths of a network). Every file is written under a temporary name,
+    and all are renamed once every row is written.
+
+    Raises:
+        ValueError: a chunk with another number of arrays, rows or row shape, or a total other than `n_rows`.
+    """
+    dtype, paths = np.dtype(dtype), [Path(p) for p in paths]
+    row_shapes = [tuple(int(s) for s in shape) for shape in row_shapes]
     if dtype not in (np.dtype(np.uint8), np.dtype(np.float32)):
         raise ValueError(f"Expected dtype uint8 or float32. Received: {dtype}")
+    if not paths or len(paths) != len(row_shapes):
+        raise ValueError(f"Expected one row shape per path, at least one. Received: {len(paths)} paths, "
+                         f"{len(row_shapes)} row shapes")  # fmt: skip
 
-    def write(tmp):
+    def write(tmps):
         written = 0
-        with open(tmp, "wb") as f:
-            f.write(_header(dtype, (int(n_rows), *row_shape)))
+        with contextlib.ExitStack() as stack:
+            files = [stack.enter_context(open(tmp, "wb")) for tmp in tmps]
+            for f, shape in zip(files, row_shapes):
+                f.write(_header(dtype, (int(n_rows), *shape)))
             for chunk in chunks:
-                chunk = np.asarray(chunk)
-                if chunk.shape[1:] != row_shape:
-                    raise ValueError(f"Expected chunks of rows shaped {row_shape}. Received: {chunk.shape[1:]}")
-                f.write(np.ascontiguousarray(chunk, dtype=dtype).data)
-                written += len(chunk)
+                parts = [np.asarray(part) for part in chunk]
+                if len(parts) != len(files) or len({len(part) for part in parts}) != 1:
+                    raise ValueError(f"Expected chunks of {len(files)} arrays of as many rows. "
+                                     f"Received: {[part.shape for part in parts]}")  # fmt: skip
+                for f, part, shape in zip(files, parts, row_shapes):
+                    if part.shape[1:] != shape:
+                        raise ValueError(f"Expected chunks of rows shaped {shape}. Received: {part.shape[1:]}")
+                    f.write(np.ascontiguousarray(part, dtype=dtype).data)
+                written += len(parts[0])
         if written != n_rows:
-            raise ValueError(f"Expected {n_rows} rows for {path}. Received: {written}")
+            raise ValueError(f"Expected {n_rows} rows for {', '.join(map(str, paths))}. Received: {written}")
 
-    write_atomic(path, write)
-    return ArrayFile(path)
+    _write_atomic_together(paths, write)
+    return [ArrayFile(path) for path in paths]
+
+
+def _write_atomic_together(paths: list[Path], write, tmps: tuple = ()) -> None:
+    """`cache.write_atomic` for several files: `write(temporary paths)` fills them all; none is renamed to its
+    path unless the whole write succeeds, and every temporary file is removed on failure."""
+    from .cache import write_atomic
+
+    if len(tmps) == len(paths):
+        write(list(tmps))
+        return
+    write_atomic(paths[len(paths) - len(tmps) - 1], lambda tmp: _write_atomic_together(paths, write, (tmp, *tmps)))

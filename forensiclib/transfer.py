@@ -56,7 +56,7 @@ def _suffix_for(model: keras.Model, depth: str, task: str | None) -> str:
     return "" if shared else f"_{task}"
 
 
-def feature_extractor(model: keras.Model, depth: str, *, task: str | None = None) -> keras.Model:
+def feature_extractor(model: keras.Model, depth, *, task: str | None = None) -> keras.Model:
     """A model from a MISLnet-family network's input to the output of the block at `depth`.
 
     Works for single-task, transfer and multitask networks (for the last, name the
@@ -64,11 +64,20 @@ def feature_extractor(model: keras.Model, depth: str, *, task: str | None = None
 
     Args:
         model: the trained network.
-        depth: a share depth, or `"output"` for the class probabilities.
+        depth: a share depth, or `"output"` for the class probabilities; or a list of them,
+            for a model with one output per depth, in the order given: one forward pass
+            then gives the features at every depth.
         task: for a multitask network, which leg.
+
+    Example:
+        >>> conv4, fc2 = feature_extractor(camera_net, ["conv4", "fc2"]).predict(patches)  # doctest: +SKIP
     """
-    if depth != "output":
-        _check_depth(depth)
+    depths = [depth] if isinstance(depth, str) else list(depth)
+    if not depths:
+        raise ValueError("Expected at least one depth. Received: an empty list")
+    for d in depths:
+        if d != "output":
+            _check_depth(d)
     input_name = "patch" if task is None else f"patch_{task}"
     try:
         input_shape = model.get_layer(input_name).output.shape[1:]
@@ -77,12 +86,16 @@ def feature_extractor(model: keras.Model, depth: str, *, task: str | None = None
             f"Expected an input named {input_name!r}. Received a model with inputs {[i.name for i in model.inputs]}"
         ) from None
     inputs = keras.Input(input_shape, name=input_name)
-    x = inputs
+    x, outputs = inputs, {}
     for block in (*SHARE_DEPTHS, "output"):
         x = apply_layers(x, block_layers(model, block, suffix=_suffix_for(model, block, task)))
-        if block == depth:
+        if block in depths:
+            outputs[block] = x
+        if len(outputs) == len(set(depths)):
             break
-    return keras.Model(inputs, x, name=f"{model.name}_{depth}")
+    if isinstance(depth, str):
+        return keras.Model(inputs, outputs[depth], name=f"{model.name}_{depth}")
+    return keras.Model(inputs, [outputs[d] for d in depths], name=f"{model.name}_{'_'.join(depths)}")
 
 
 def deep_features(

@@ -28,7 +28,9 @@ small share of the work, so the full `transfer_model` is trained there. Both pat
 the same function with the same trainable weights, and with the same seed they draw the
 same initial weights (`mislnet_blocks` creates every block in the same order) and the same
 batches, so they train to the same weights up to float rounding (tested); each path still
-has its own cache entry.
+has its own cache entry. A sweep computes the features of all its depths in one forward
+pass (a network with an output per depth, `feature_extractor(model, [...])`), which gives
+the same values bit for bit as a pass per depth (tested).
 """
 
 from __future__ import annotations
@@ -56,7 +58,7 @@ from .models import (
     mislnet_blocks,
 )
 from .multitask import multitask_model, paired_dataset
-from .patchfile import ArrayFile, write_rows
+from .patchfile import ArrayFile, write_row_sets, write_rows
 from .transfer import deep_features, feature_extractor, transfer_model
 
 __all__ = [
@@ -427,10 +429,16 @@ def _store_trained(folder: Path, model: keras.Model, meta: dict) -> None:
     cache.save_arrays(folder / "trained.npz", meta=np.array(json.dumps(meta)))
 
 
+def _cached_arrays(path: Path) -> dict | None:
+    """The labels and probabilities of an evaluation stored at `path`, or None."""
+    arrays = cache.load_arrays(path)
+    return arrays if arrays is not None and "labels" in arrays and "probabilities" in arrays else None
+
+
 def _cached_evaluation(path: Path, classes: tuple[str, ...], compute) -> Evaluation:
     """Load the evaluation stored at `path`, or get `(labels, (n, K) probabilities)` from `compute()` and store it."""
-    arrays = cache.load_arrays(path)
-    if arrays is not None and "labels" in arrays and "probabilities" in arrays:
+    arrays = _cached_arrays(path)
+    if arrays is not None:
         return Evaluation(classes, arrays["labels"], arrays["probabilities"])
     labels, probabilities = compute()
     evaluation = Evaluation(classes, np.asarray(labels, np.int64), np.asarray(probabilities, np.float32))
@@ -442,14 +450,21 @@ def _predict(model: keras.Model, x) -> np.ndarray:
     return training.predict(model, x, batch_size=_PREDICT_BATCH)
 
 
-def _frozen_features(extractor: keras.Model, x, path: Path):
-    """The extractor's output for every row of `x`: in memory for an array, written to the `.npy` file `path`
-    (float32, a batch at a time) for an `ArrayFile`."""
+def _frozen_features(model: keras.Model, depths: Sequence[str], x, paths: Sequence[Path]) -> list:
+    """The frozen features at each of `depths` for every row of `x`, from one forward pass (bit-identical to a
+    pass per depth): in memory for an array; for an `ArrayFile`, written to the `.npy` files `paths` (float32,
+    one per depth, a batch at a time)."""
+    extractor = feature_extractor(model, list(depths))
+
+    def listed(outputs):  # Keras gives a one-output model's output alone
+        return list(outputs) if isinstance(outputs, (list, tuple)) else [outputs]
+
     if not isinstance(x, ArrayFile):
-        return _predict(extractor, x)
-    shape = tuple(int(s) for s in extractor.output.shape[1:])
-    chunks = (keras.ops.convert_to_numpy(extractor.predict_on_batch(chunk)) for chunk in x.chunks(_PREDICT_BATCH))
-    return write_rows(path, chunks, n_rows=len(x), row_shape=shape, dtype=np.float32)
+        return listed(_predict(extractor, x))
+    shapes = [tuple(int(s) for s in output.shape[1:]) for output in extractor.outputs]
+    chunks = ([keras.ops.convert_to_numpy(out) for out in listed(extractor.predict_on_batch(chunk))]
+              for chunk in x.chunks(_PREDICT_BATCH))  # fmt: skip
+    return write_row_sets(paths, chunks, n_rows=len(x), row_shapes=shapes, dtype=np.float32)
 
 
 # --- argument checks ---------------------------------------------------------------------------
@@ -666,7 +681,10 @@ def run_transfer(
     (`settings.transfer_learning_rate`, `settings.transfer_batch_size`; paper: 0.005 and
     100, halved every 3 epochs, 30 epochs). Each depth's test predictions are cached,
     keyed by the source's weights, the training and test patches, the depth, the
-    settings and the path taken.
+    settings and the path taken. The frozen features of every depth not yet cached come
+    from one forward pass over the training and one over the test patches, and are kept
+    together until each depth's head is trained: in memory, or for streamed patches in
+    `.npy` files in the depths' cache folders, deleted when the sweep ends.
 
     Args:
         source: the trained source network (a `keras.Model` or `SingleTaskResult`).
@@ -699,32 +717,44 @@ def run_transfer(
         )
     source_key, train_key, test_key = _weights_digest(model), train_set.digest(), test_set.digest()
     n_classes = len(train_set.classes)
-    accuracies = {}
+    plans = {}
     for depth in depths:
         use_features = _features_are_small(model, depth) if precompute_features is None else precompute_features
         folder = _folder(cache_dir, "transfer", source_key, train_key, test_key, depth, use_features,
                          settings._training(transfer=True))  # fmt: skip
+        plans[depth] = (use_features, folder)
+    # one forward pass gives the frozen features of every depth still to train, over the training and the test set
+    pending = [d for d, (use, folder) in plans.items() if use and _cached_arrays(folder / "evaluation.npz") is None]
+    feature_files = [plans[d][1] / f"features-{split}.npy" for split in ("train", "test") for d in pending]
+    try:
+        if pending:
+            train_files, test_files = feature_files[: len(pending)], feature_files[len(pending) :]
+            train_features = dict(zip(pending, _frozen_features(model, pending, train_set.x, train_files)))
+            test_features = dict(zip(pending, _frozen_features(model, pending, test_set.x, test_files)))
+        accuracies = {}
+        for depth, (use_features, folder) in plans.items():
 
-        def compute(depth=depth, use_features=use_features, folder=folder):
-            if use_features:
-                extractor = feature_extractor(model, depth)
-                features = _frozen_features(extractor, train_set.x, folder / "features-train.npy")
-                head = train_transfer_head(model, depth, train_set, settings, verbose=verbose, features=features).model
-                test_features = _frozen_features(extractor, test_set.x, folder / "features-test.npy")
-                probabilities = _predict(head, test_features)
-                for name in ("features-train.npy", "features-test.npy"):  # only for this depth's training
-                    (folder / name).unlink(missing_ok=True)
-                return test_set.y, probabilities
-            result = training.train(
-                lambda: compile_mislnet(transfer_model(model, depth, n_classes),
-                                        learning_rate=settings.transfer_learning_rate),
-                train_set.x, train_set.y, epochs=settings.epochs, batch_size=settings.transfer_batch_size,
-                callbacks=[_schedule(settings, transfer=True)], seed=settings.seed, verbose=verbose,
-                backup_dir=training.checkpoint_dir(folder),
-            )  # fmt: skip
-            return test_set.y, _predict(result.model, test_set.x)
+            def compute(depth=depth, use_features=use_features, folder=folder):
+                if use_features:
+                    features = train_features.pop(depth)
+                    head = train_transfer_head(model, depth, train_set, settings, verbose=verbose, features=features)
+                    probabilities = _predict(head.model, test_features.pop(depth))
+                    for name in ("features-train.npy", "features-test.npy"):  # only for this depth's training
+                        (folder / name).unlink(missing_ok=True)
+                    return test_set.y, probabilities
+                result = training.train(
+                    lambda: compile_mislnet(transfer_model(model, depth, n_classes),
+                                            learning_rate=settings.transfer_learning_rate),
+                    train_set.x, train_set.y, epochs=settings.epochs, batch_size=settings.transfer_batch_size,
+                    callbacks=[_schedule(settings, transfer=True)], seed=settings.seed, verbose=verbose,
+                    backup_dir=training.checkpoint_dir(folder),
+                )  # fmt: skip
+                return test_set.y, _predict(result.model, test_set.x)
 
-        accuracies[depth] = _cached_evaluation(folder / "evaluation.npz", train_set.classes, compute).accuracy
+            accuracies[depth] = _cached_evaluation(folder / "evaluation.npz", train_set.classes, compute).accuracy
+    finally:  # a streamed set's feature files live only for the sweep
+        for path in feature_files:
+            path.unlink(missing_ok=True)
     return accuracies
 
 

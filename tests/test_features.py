@@ -1,3 +1,6 @@
+import platform
+import subprocess
+import sys
 import warnings
 
 import jpeglib
@@ -142,14 +145,44 @@ def test_batch_keeps_good_results_and_reports_each_skipped_file(mixed_folder):
     assert "cut.jpg: truncated or corrupt JPEG" in result.report()
 
 
-def test_batch_in_two_processes_equals_one(mixed_folder):
+@pytest.mark.parametrize("patch_size, normalize", [(64, True), (24, True), (64, False)])
+def test_batch_in_two_processes_equals_one(mixed_folder, patch_size, normalize):
+    """Workers send integer counts back; the parent's features are the same bit for bit (24: 9 blocks, not 2^k)."""
+    options = dict(patch_size=patch_size, normalize=normalize, cache_dir=False, progress=False)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        one = fl.extract_features(mixed_folder, cache_dir=False, progress=False)
-        two = fl.extract_features(mixed_folder, cache_dir=False, progress=False, n_jobs=2)
+        one = fl.extract_features(mixed_folder, **options)
+        two = fl.extract_features(mixed_folder, n_jobs=2, **options)
+    assert len(one.features) > 0
     np.testing.assert_array_equal(one.features, two.features)
     np.testing.assert_array_equal(one.image_index, two.image_index)
     assert one.paths == two.paths and one.skipped == two.skipped
+
+
+_FAULTS = """
+import resource, sys
+from forensiclib import features
+if sys.argv[1] == "padded":
+    features._pad_heap()
+for path in sys.argv[2:]:  # warm-up
+    features.image_features(path)
+before = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
+for _ in range(3):
+    for path in sys.argv[2:]:
+        features.image_features(path)
+print((resource.getrusage(resource.RUSAGE_SELF).ru_minflt - before) / 3)
+"""
+
+
+@pytest.mark.skipif(platform.libc_ver()[0] != "glibc", reason="the heap pad is a glibc setting")
+def test_workers_heap_pad_spares_the_page_faults_of_each_image(photo_jpegs):
+    """A worker extracts image after image; with glibc's default pad its heap shrinks and grows every image."""
+    paths = [str(photo_jpegs[name, 75, "4:4:4"]) for name in ("chelsea", "coffee", "china")]
+    faults = {}
+    for heap in ("default", "padded"):
+        out = subprocess.run([sys.executable, "-c", _FAULTS, heap, *paths], capture_output=True, text=True, check=True)
+        faults[heap] = float(out.stdout)
+    assert faults["padded"] < faults["default"] / 4, faults
 
 
 def test_cache_is_used_keyed_by_content_and_settings(tmp_path, photo_jpegs, monkeypatch):

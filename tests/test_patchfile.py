@@ -5,7 +5,7 @@ import pytest
 
 import forensiclib as fl
 from forensiclib import builders, training, unified
-from forensiclib.patchfile import ArrayFile, write_rows
+from forensiclib.patchfile import ArrayFile, write_row_sets, write_rows
 
 SIZE = 32
 SETTINGS = unified.UnifiedSettings(patch_size=SIZE, epochs=2, batch_size=8, transfer_batch_size=8, learning_rate=0.01)
@@ -47,6 +47,25 @@ def test_bad_files_and_short_writes_are_refused(tmp_path):
     with pytest.raises(ValueError, match="Expected 60 rows .* Received: 50"):
         write_rows(tmp_path / "y.npy", [rows], n_rows=60, row_shape=(4, 4, 1), dtype=np.uint8)
     assert not (tmp_path / "y.npy").exists() and not list(tmp_path.glob(".tmp-*"))
+
+
+def test_row_sets_are_written_in_one_pass_and_all_or_nothing(tmp_path):
+    rng = np.random.default_rng(1)
+    a, b = rng.random((20, 3)).astype(np.float32), rng.random((20, 2, 2)).astype(np.float32)
+    chunks = ((a[i : i + 6], b[i : i + 6]) for i in range(0, 20, 6))
+    x, z = write_row_sets([tmp_path / "a.npy", tmp_path / "b.npy"], chunks, n_rows=20, row_shapes=[(3,), (2, 2)],
+                          dtype=np.float32)  # fmt: skip
+    np.testing.assert_array_equal(x[:], a)
+    np.testing.assert_array_equal(np.load(z.path), b)
+    for bad, message in [([(a, b[:5])], "Expected chunks of 2 arrays of as many rows"),
+                         ([(a, b[:, 0])], r"Expected chunks of rows shaped \(2, 2\)"),
+                         ([(a, b), (a, b)], "Expected 20 rows")]:  # fmt: skip
+        with pytest.raises(ValueError, match=message):
+            write_row_sets([tmp_path / "c.npy", tmp_path / "d.npy"], iter(bad), n_rows=20,
+                           row_shapes=[(3,), (2, 2)], dtype=np.float32)  # fmt: skip
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a.npy", "b.npy"]  # no file, no temporary left
+    with pytest.raises(ValueError, match="Expected one row shape per path"):
+        write_row_sets([tmp_path / "c.npy"], [], n_rows=0, row_shapes=[], dtype=np.float32)
 
 
 def test_file_dataset_gives_every_row_once_per_epoch_from_the_seed(tmp_path):
@@ -101,9 +120,13 @@ def test_experiments_stream_patches_from_disk(sets, monkeypatch):
     again = unified.train_single_task(train, test, SETTINGS, cache_dir=sets["folder"] / "again", verbose=0)
     np.testing.assert_array_equal(again.evaluation.probabilities, single.evaluation.probabilities)  # seeded
     assert 0.0 <= single.accuracy <= 1.0
-    transfer = unified.run_transfer(single, train, test, SETTINGS, share_depths=["conv1", "conv3"], cache_dir=folder,
-                                    verbose=0)  # fmt: skip
-    assert set(transfer) == {"conv1", "conv3"} and not list(folder.rglob("features-*.npy"))
+    written = []
+    monkeypatch.setattr(unified, "write_row_sets", lambda paths, *a, **k: written.append(len(paths)) or
+                        write_row_sets(paths, *a, **k))  # fmt: skip
+    transfer = unified.run_transfer(single, train, test, SETTINGS, share_depths=["conv1", "conv3", "fc2"],
+                                    cache_dir=folder, verbose=0)  # fmt: skip
+    assert set(transfer) == {"conv1", "conv3", "fc2"} and not list(folder.rglob("features-*.npy"))
+    assert written == [2, 2]  # conv3 and fc2 in one pass over each set; conv1 trains the full network
     hybrid = unified.train_multitask({"one": train, "two": train}, "conv2", SETTINGS, cache_dir=folder, verbose=0)
     assert set(unified.evaluate_multitask(hybrid, {"one": test})) == {"one"}
     features = fl.deep_features(single.model, train.x)

@@ -202,20 +202,46 @@ def test_transfer_heads_are_seeded_and_learn_from_the_predicted_features(data, s
         np.testing.assert_array_equal(snapshot(a), snapshot(b))
 
 
+def test_one_forward_pass_gives_the_features_of_every_depth_bit_for_bit(data, source):
+    depths = ["fc2", "conv2", "conv4", "output"]
+    x = data["a_test"].x
+    together = fl.feature_extractor(source.model, depths).predict(x, verbose=0)
+    assert len(together) == len(depths)
+    for depth, features in zip(depths, together):
+        np.testing.assert_array_equal(features, fl.feature_extractor(source.model, depth).predict(x, verbose=0))
+    with pytest.raises(ValueError, match="Expected at least one depth"):
+        fl.feature_extractor(source.model, [])
+
+
 def test_run_transfer_gives_one_accuracy_per_depth_and_is_cached(data, source, monkeypatch):
     folder = data["folder"] / "r"
     depths = ("constr", "conv2", "conv4", "fc2")
-    on_features, original = [], unified.train_transfer_head
+    on_features, passes = [], []
+    original_head, original_features = unified.train_transfer_head, unified._frozen_features
 
     def recording(model, share_depth, *args, **kwargs):
         on_features.append(share_depth)
-        return original(model, share_depth, *args, **kwargs)
+        return original_head(model, share_depth, *args, **kwargs)
+
+    def counting(model, depths, *args):
+        passes.append(list(depths))
+        return original_features(model, depths, *args)
 
     monkeypatch.setattr("forensiclib.unified.train_transfer_head", recording)
+    monkeypatch.setattr("forensiclib.unified._frozen_features", counting)
     accuracies = unified.run_transfer(source, data["a_train"], data["a_test"], SETTINGS, share_depths=depths,
                                       cache_dir=folder, verbose=0)  # fmt: skip
     assert list(accuracies) == list(depths) and all(0 <= a <= 1 for a in accuracies.values())
     assert on_features == ["conv2", "conv4", "fc2"]  # constr's features outgrow the patch: full transfer model
+    assert passes == [["conv2", "conv4", "fc2"]] * 2  # one pass over the training set, one over the test set
+    one_by_one = {d: unified.run_transfer(source, data["a_train"], data["a_test"], SETTINGS, share_depths=[d],
+                                          cache_dir=data["folder"] / "one-by-one", verbose=0)[d]
+                  for d in ("conv4", "fc2")}  # fmt: skip
+    assert one_by_one == {d: accuracies[d] for d in one_by_one}
+    passes.clear()
+    unified.run_transfer(source, data["a_train"], data["a_test"], SETTINGS, share_depths=("conv4", "conv3", "fc2"),
+                         cache_dir=data["folder"] / "one-by-one", verbose=0)  # fmt: skip
+    assert passes == [["conv3"]] * 2  # only the depth not cached yet
     forbid_training(monkeypatch)
     again = unified.run_transfer(source.model, data["a_train"], data["a_test"], SETTINGS, share_depths=depths,
                                  cache_dir=folder)  # fmt: skip
