@@ -62,6 +62,22 @@ def test_train_feeds_fit_the_batches_fit_would_make_itself():
     np.testing.assert_array_equal(training.predict(model, x, batch_size=16), model.predict(x, batch_size=16, verbose=0))
 
 
+def test_the_train_step_is_traced_once():
+    """Optimizer slots and metric variables exist before `fit`, so no trace creates variables (which would make
+    tf.function trace the step a second time)."""
+    traces = []
+
+    def counted_build():
+        model = build()
+        step = model.train_step
+        model.train_step = lambda data: traces.append(1) or step(data)
+        return model
+
+    x, y = np.zeros((24, 32, 32, 1), "float32"), np.arange(24) % 3
+    fl.train(counted_build, x, y, epochs=2, batch_size=16, seed=0, verbose=0)  # a full and a partial batch
+    assert len(traces) == 1
+
+
 def test_train_validates_epochs():
     with pytest.raises(ValueError, match="Expected epochs a positive integer. Received: 0"):
         fl.train(build, np.zeros((1, 32, 32, 1)), np.zeros(1), epochs=0)
