@@ -363,6 +363,7 @@ def run_notebook(
     update_manifest(profile, result, values, notebook=path, code=git if git is not None else code_state(root),
                     determinism={**DETERMINISM_ENV, "PYTHONHASHSEED": str(profile.seed),
                                  "FORENSICLIB_STRATEGY": os.environ.get("FORENSICLIB_STRATEGY", "") or "default",
+                                 "TF_ENABLE_ONEDNN_OPTS": os.environ.get("TF_ENABLE_ONEDNN_OPTS", "") or "default (on)",
                                  "threads": _threads()})  # fmt: skip
     return result
 
