@@ -120,6 +120,11 @@ class FeatureParams:
         return 2 * self.max_value + 1
 
     @property
+    def n_blocks(self) -> int:
+        """8x8 blocks per patch (64 for the paper): no count is larger, and `normalize` divides by it."""
+        return (self.patch_size // 8) ** 2
+
+    @property
     def n_features(self) -> int:
         """Length of one feature vector (909 for the paper)."""
         return self.n_modes * self.n_bins
@@ -208,7 +213,7 @@ def dct_histograms(
     values = (
         values.reshape(n_rows, blocks, n_cols, blocks, params.n_modes)
         .transpose(0, 2, 1, 3, 4)
-        .reshape(n_patches, blocks * blocks, params.n_modes)
+        .reshape(n_patches, params.n_blocks, params.n_modes)
     )
     bins = values.astype(np.int32) + params.max_value
     if params.out_of_range == "clip":
@@ -222,7 +227,7 @@ def dct_histograms(
     counts = np.bincount(slots.ravel(), minlength=n_patches * params.n_features)
     features = counts.reshape(n_patches, params.n_features).astype(np.float32)
     if params.normalize:
-        features /= blocks * blocks
+        features /= params.n_blocks
     grid_rows, grid_cols = np.meshgrid(np.arange(n_rows), np.arange(n_cols), indexing="ij")
     positions = (np.stack([grid_rows.ravel(), grid_cols.ravel()], axis=1) * patch).astype(np.int32)
     return PatchFeatures(features=features, positions=positions)
@@ -403,7 +408,7 @@ def _joined_features(outcomes: list[PatchFeatures | _Counts], params: FeaturePar
     if outcomes and all(isinstance(out, _Counts) for out in outcomes):
         features = np.concatenate([out.counts for out in outcomes]).astype(np.float32)
         if params.normalize:
-            features /= (params.patch_size // 8) ** 2
+            features /= params.n_blocks
         return features
     return np.concatenate([out.features for out in outcomes] or [np.zeros((0, params.n_features), np.float32)])
 
@@ -466,9 +471,8 @@ def _counts_or_reason(job: tuple[Path, FeatureParams, Path | None]) -> _Counts |
     if isinstance(outcome, str):
         return outcome
     params = job[1]
-    n_blocks = (params.patch_size // 8) ** 2  # no count is larger
-    counts = np.rint(outcome.features * n_blocks) if params.normalize else outcome.features
-    return _Counts(counts.astype(np.min_scalar_type(n_blocks)), outcome.positions)
+    counts = np.rint(outcome.features * params.n_blocks) if params.normalize else outcome.features
+    return _Counts(counts.astype(np.min_scalar_type(params.n_blocks)), outcome.positions)
 
 
 def _list_files(paths: str | Path | Iterable[str | Path]) -> list[Path]:
