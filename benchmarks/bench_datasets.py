@@ -12,8 +12,8 @@ import tempfile
 import time
 from pathlib import Path
 
-from forensiclib import builders
-from forensiclib.reproduce import load_profile, parameter_values
+from forensiclib.data import builders
+from forensiclib.runner.reproduce import load_profile, parameter_values
 
 
 def main() -> None:

@@ -67,7 +67,7 @@ while sys.stdin.readline().strip() == "go":
 _FRESH = """
 import resource, statistics, sys, time
 from pathlib import Path
-from forensiclib import features
+from forensiclib.provenance import features
 if sys.argv[1] == "padded":
     features._pad_heap()  # what a worker of extract_features does first
 files = [Path(p) for p in sys.argv[2:]]
@@ -138,7 +138,7 @@ def main() -> None:
             order = list(times) if round_ % 2 == 0 else list(reversed(times))
             for name in order:
                 times[name].append(timed(read_only if name.startswith("jpeglib") else extractor, files))
-        from forensiclib.features import _discard_pool
+        from forensiclib.provenance.features import _discard_pool
 
         # the first call with 2 workers starts them (spawn); later calls reuse them, as in a notebook
         cold = timed(fl.extract_features, files, n_jobs=2, cache_dir=False, progress=False)

@@ -17,7 +17,7 @@ import sys
 import time
 
 from forensiclib.paths import project_root
-from forensiclib.reproduce import list_notebooks
+from forensiclib.runner.reproduce import list_notebooks
 
 
 def reproduce(profile: str) -> tuple[float, str]:

@@ -28,8 +28,8 @@ def child(args) -> None:
 
     import forensiclib as fl
     from forensiclib import training
-    from forensiclib.patchfile import ArrayFile, write_rows
-    from forensiclib.unified import PatchSet
+    from forensiclib.data.patchfile import ArrayFile, write_rows
+    from forensiclib.unified.patches import PatchSet
 
     n, size = args.patches, args.patch_size
     rng = np.random.default_rng(0)

@@ -27,8 +27,8 @@ from collections import defaultdict
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 import forensiclib as fl  # noqa: E402
-from forensiclib import unified  # noqa: E402
-from forensiclib.reproduce import parameter_values  # noqa: E402
+from forensiclib.runner.reproduce import parameter_values  # noqa: E402
+from forensiclib.unified import transfer as unified  # noqa: E402 (the module run_transfer looks its helpers up in)
 
 
 def timed_sweep(source, manipulation, settings, depths, precompute):

@@ -31,12 +31,12 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 sys.path.insert(0, str(Path(__file__).parent))
 
 import numpy as np  # noqa: E402
+from bench_training import forward_flops  # noqa: E402
 
 import forensiclib as fl  # noqa: E402
-from bench_training import forward_flops  # noqa: E402
 from forensiclib import training  # noqa: E402
-from forensiclib.models import SHARE_DEPTHS, block_layers  # noqa: E402
-from forensiclib.reproduce import parameter_values  # noqa: E402
+from forensiclib.runner.reproduce import parameter_values  # noqa: E402
+from forensiclib.unified.mislnet import SHARE_DEPTHS, block_layers  # noqa: E402
 
 NOTEBOOKS = ("07_single_task", "08_transfer", "09_multitask", "10_deep_feature_trees", "11_limited_data")
 

@@ -10,7 +10,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from .features import FeatureParams, zigzag_modes
+from .provenance.features import FeatureParams, zigzag_modes
 
 __all__ = [
     "plot_quantization_table",
@@ -86,7 +86,7 @@ def plot_zigzag_modes(n_modes: int = 9):
     from scipy.fft import idctn
 
     plt = _pyplot()
-    from .features import ZIGZAG
+    from .provenance.features import ZIGZAG
 
     modes = zigzag_modes(n_modes)
     fig = plt.figure(figsize=(11, 3.8))
@@ -267,7 +267,7 @@ def plot_image_grid(images: Sequence[np.ndarray], titles: Sequence[str] | None =
 
 def plot_quantization_tables(tables: dict[str, np.ndarray], *, n_cols: int = 4):
     """Several 8x8 luminance tables side by side on one colour scale, titled with their estimated IJG quality."""
-    from .jpeg import estimate_quality
+    from .provenance.jpeg import estimate_quality
 
     plt = _pyplot()
     names = list(tables)

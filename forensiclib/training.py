@@ -31,7 +31,8 @@ from pathlib import Path
 import keras
 import numpy as np
 
-from .session import seed_everything
+from ._keras_compat import array_dataset, build_train_state
+from .runner.session import seed_everything
 
 __all__ = ["TrainResult", "train", "predict", "fit_dataset", "halving_schedule", "early_stopping",
            "default_strategy", "STRATEGIES", "checkpoint_dir"]
@@ -148,7 +149,7 @@ def train(
         # the first trace of the train step, and a tf.function whose first trace created variables is traced
         # again: building them first, from the batches' shapes, saves that second trace (about 0.4 s of each
         # MISLnet fit at 64x64; the weights are the same bit for bit, tests/test_training.py).
-        model._symbolic_build(data_batch=dataset.element_spec)
+        build_train_state(model, dataset.element_spec)
     history = model.fit(
         dataset,
         validation_data=None if validation_data is None else fit_dataset(*_pair(validation_data),
@@ -185,9 +186,7 @@ def fit_dataset(x, y=None, *, batch_size: int | None = None, shuffle: bool = Fal
     measures both ways side by side). With autotuning off every epoch runs on all cores.
     """
     import tensorflow as tf
-    from keras.src.trainers.data_adapters.array_data_adapter import ArrayDataAdapter
-
-    from .patchfile import ArrayFile
+    from .data.patchfile import ArrayFile
 
     if not batch_size:
         batch_size = 32  # Keras' default
@@ -196,8 +195,8 @@ def fit_dataset(x, y=None, *, batch_size: int | None = None, shuffle: bool = Fal
     elif isinstance(x, ArrayFile):
         dataset = file_dataset(x, y, batch_size=batch_size, shuffle=shuffle, seed=seed)
     else:
-        adapter = ArrayDataAdapter(x, y, batch_size=batch_size, shuffle=shuffle)
-        dataset = adapter.get_tf_dataset().apply(tf.data.experimental.assert_cardinality(adapter.num_batches))
+        dataset, n_batches = array_dataset(x, y, batch_size=batch_size, shuffle=shuffle)
+        dataset = dataset.apply(tf.data.experimental.assert_cardinality(n_batches))
     options = tf.data.Options()
     options.autotune.enabled = False
     return dataset.with_options(options)
@@ -251,7 +250,7 @@ def predict(model: keras.Model, x, *, batch_size: int = 256) -> np.ndarray:
     `x`: an array (taken as float32), an `ArrayFile` (streamed) or a dataset."""
     import tensorflow as tf
 
-    from .patchfile import ArrayFile
+    from .data.patchfile import ArrayFile
 
     if not isinstance(x, (ArrayFile, tf.data.Dataset)):
         x = np.asarray(x, np.float32)

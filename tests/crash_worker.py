@@ -22,7 +22,7 @@ def digest(*arrays) -> str:
 
 def main(cache: Path, out: Path) -> None:
     import forensiclib as fl
-    from forensiclib.builders import build_controlled_social
+    from forensiclib.data.builders import build_controlled_social
 
     dataset = build_controlled_social(4, size=(192, 256), qualities=(60, 90), random_state=0, cache_dir=cache / "datasets",
                                       n_jobs=2, progress=False)

@@ -41,7 +41,6 @@ def mutate(data: bytes, rng: np.random.Generator) -> bytes:
 
 
 def main(seed: int, count: int, folder: Path) -> int:
-    import jpeglib
 
     import forensiclib as fl
     from forensiclib import ImageReadError

@@ -18,3 +18,22 @@ def test_import_is_light():
 def test_command_line_help():
     out = subprocess.run([sys.executable, "-m", "forensiclib", "reproduce", "--help"], capture_output=True, text=True)
     assert out.returncode == 0 and "--profile" in out.stdout
+
+
+def test_the_type_stub_names_every_public_name_where_it_lives():
+    """Editors follow `fl.name` through `__init__.pyi`; it must list exactly the lazy exports, from their modules."""
+    import ast
+    from pathlib import Path
+
+    stub = ast.parse((Path(forensiclib.__file__).parent / "__init__.pyi").read_text())
+    listed = {alias.name: node.module for node in stub.body if isinstance(node, ast.ImportFrom) for alias in node.names}
+    assert listed == forensiclib._EXPORTS
+
+
+def test_the_package_is_grouped_by_paper_and_concept():
+    from pathlib import Path
+
+    package = Path(forensiclib.__file__).parent
+    assert {"provenance", "unified", "data", "runner"} <= {p.name for p in package.iterdir() if p.is_dir()}
+    for sub in ("provenance", "unified", "data", "runner"):
+        assert (package / sub / "__init__.py").read_text().startswith('"""'), f"{sub}/__init__.py says what it holds"

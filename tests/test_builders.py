@@ -3,8 +3,8 @@ import hashlib
 import numpy as np
 import pytest
 
-from forensiclib import builders
-from forensiclib.datasets import split_by_device, split_by_group
+from forensiclib.data import builders
+from forensiclib.data.datasets import split_by_device, split_by_group
 
 
 def digests(dataset):

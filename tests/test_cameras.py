@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 import forensiclib as fl
-from forensiclib.synth.cameras import (
+from forensiclib.data.synth.cameras import (
     CAMERA_TASKS,
     CFA_PATTERNS,
     DEMOSAICING_METHODS,
@@ -23,7 +23,7 @@ from forensiclib.synth.cameras import (
     capture_jpeg,
     write_camera_jpeg,
 )
-from forensiclib.synth.scenes import make_scenes
+from forensiclib.data.synth.scenes import make_scenes
 
 ALL_MODELS = camera_models("B") + camera_models("C")
 

@@ -1,7 +1,13 @@
 import numpy as np
 import pytest
 
-from forensiclib.datasets import ImageDataset, load_manifest, split_by_device, split_by_group, write_manifest
+from forensiclib.data.datasets import (
+    ImageDataset,
+    load_manifest,
+    split_by_device,
+    split_by_group,
+    write_manifest,
+)
 
 
 def make(tmp_path, n=12):

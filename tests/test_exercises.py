@@ -4,7 +4,7 @@ import pytest
 import yaml
 
 from forensiclib import ParameterError
-from forensiclib.exercises import list_exercises, load_exercise, run_exercise
+from forensiclib.runner.exercises import list_exercises, load_exercise, run_exercise
 
 from .test_reproduce import make_notebook, project  # noqa: F401  (fixture)
 

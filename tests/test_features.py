@@ -161,7 +161,7 @@ def test_batch_in_two_processes_equals_one(mixed_folder, patch_size, normalize):
 
 _FAULTS = """
 import resource, sys
-from forensiclib import features
+from forensiclib.provenance import features
 if sys.argv[1] == "padded":
     features._pad_heap()
 for path in sys.argv[2:]:  # warm-up
@@ -195,7 +195,7 @@ def test_cache_is_used_keyed_by_content_and_settings(tmp_path, photo_jpegs, monk
     def fail(*args):
         raise AssertionError("recomputed despite a cache entry")
 
-    monkeypatch.setattr("forensiclib.features._image_features", fail)
+    monkeypatch.setattr("forensiclib.provenance.features._image_features", fail)
     second = fl.extract_features(paths, cache_dir=cache, progress=False)
     np.testing.assert_array_equal(first.features, second.features)
     monkeypatch.undo()

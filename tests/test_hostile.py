@@ -18,8 +18,8 @@ import pytest
 from PIL import Image
 
 import forensiclib as fl
-from forensiclib.loaders import load_public_social
-from forensiclib.synth.platforms import share
+from forensiclib.data.loaders import load_public_social
+from forensiclib.data.synth.platforms import share
 
 from .test_features import independent_features
 
@@ -113,7 +113,7 @@ def test_identify_answers_every_file(hostile, tmp_path):
     model.save(tmp_path / "m.keras")
     identifier = fl.save_identifier(FakeResult(tmp_path / "m.keras"), tmp_path / "identifier", patch_size=64,
                                     trained_on="nothing", simulated=True)
-    from forensiclib.features import _list_files
+    from forensiclib.provenance.features import _list_files
 
     files = _list_files(hostile)
     answers = {a.path.name: a for a in fl.identify(files, identifier)}

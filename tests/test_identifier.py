@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 import forensiclib as fl
-from forensiclib.synth.platforms import share
+from forensiclib.data.synth.platforms import share
 
 CLASSES = ("facebook", "flickr", "twitter")
 
@@ -123,7 +123,7 @@ def test_every_command_has_help(command):
 
 
 def test_find_identifier_needs_the_network_too(identifier_dir, tmp_path):
-    from forensiclib.identifier import find_identifier
+    from forensiclib.provenance.identifier import find_identifier
 
     folder = tmp_path / "smoke" / "05_eight_classes" / "identifier"
     folder.mkdir(parents=True)

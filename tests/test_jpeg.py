@@ -165,14 +165,14 @@ def test_cmyk_jpeg_is_refused(tmp_path, chelsea_rgb):
 
 def test_decompression_bomb_is_refused(tmp_path, monkeypatch, chelsea_rgb):
     path = fl.encode_jpeg(chelsea_rgb, tmp_path / "big.jpg", quality=80)
-    monkeypatch.setattr("forensiclib.jpeg.MAX_PIXELS", 1000)
+    monkeypatch.setattr("forensiclib.provenance.jpeg.MAX_PIXELS", 1000)
     with pytest.raises(ImageReadError, match="declares 451x300 pixels, more than the 1000"):
         fl.read_dct(path)
 
 
 def test_decompression_bomb_is_refused_for_other_formats_too(tmp_path, monkeypatch, chelsea_rgb):
     Image.fromarray(chelsea_rgb).save(tmp_path / "big.png")
-    monkeypatch.setattr("forensiclib.jpeg.MAX_PIXELS", 1000)
+    monkeypatch.setattr("forensiclib.provenance.jpeg.MAX_PIXELS", 1000)
     with pytest.raises(ImageReadError, match=r"big.png: declares 451x300 pixels, more than the 1000 this library reads"):
         fl.read_dct(tmp_path / "big.png")
 

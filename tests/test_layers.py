@@ -5,9 +5,9 @@ import numpy as np
 import pytest
 
 import forensiclib as fl
+from forensiclib.unified.layers import BayarConstraint, CeilPooling2D
 
 from .helpers import snapshot
-from forensiclib.layers import BayarConstraint, CeilPooling2D
 
 
 def assert_bayar(kernel, atol=1e-5):

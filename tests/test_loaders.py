@@ -9,9 +9,8 @@ import shutil
 import numpy as np
 import pytest
 
-from forensiclib.datasets import split_by_device, split_by_group
-from forensiclib.jpeg import encode_jpeg
-from forensiclib.loaders import (
+from forensiclib.data.datasets import split_by_device, split_by_group
+from forensiclib.data.loaders import (
     FODB_PLATFORMS,
     IPLAB_CLASSES,
     load_dresden,
@@ -21,6 +20,7 @@ from forensiclib.loaders import (
     load_ucid_social,
     load_vision,
 )
+from forensiclib.provenance.jpeg import encode_jpeg
 
 _RNG = np.random.default_rng(0)
 

@@ -8,7 +8,7 @@ from PIL import Image
 from scipy import ndimage
 
 import forensiclib as fl
-from forensiclib.synth.manipulations import (
+from forensiclib.data.synth.manipulations import (
     GAUSSIAN_KERNEL,
     MANIPULATIONS,
     green_blocks,

@@ -7,8 +7,8 @@ import pytest
 from PIL import Image
 
 import forensiclib as fl
-from forensiclib.synth.measure import measure_platform
-from forensiclib.synth.platforms import PLATFORMS, PlatformProfile, share
+from forensiclib.data.synth.measure import measure_platform
+from forensiclib.data.synth.platforms import PLATFORMS, PlatformProfile, share
 
 #: A profile whose limit all test photos exceed, with settings unlike the defaults.
 SMALL_PLATFORM = PlatformProfile(name="small", max_long_side=256, quality=83, subsampling="4:4:4", progressive=True)

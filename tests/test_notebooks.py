@@ -11,8 +11,8 @@ import jsonschema
 import nbformat
 import pytest
 
-from forensiclib import reproduce as runner
-from forensiclib.report import validate
+from forensiclib.runner import reproduce as runner
+from forensiclib.runner.report import validate
 
 NOTEBOOKS = [path.stem for path in runner.list_notebooks()]
 SCHEMAS = Path(runner.__file__).parent / "schemas"

@@ -4,11 +4,13 @@ import numpy as np
 import pytest
 
 import forensiclib as fl
-from forensiclib import builders, training, unified
-from forensiclib.patchfile import ArrayFile, write_row_sets, write_rows
+from forensiclib import training
+from forensiclib.data import builders
+from forensiclib.data.patchfile import ArrayFile, write_row_sets, write_rows
+from forensiclib.unified import patches, transfer
 
 SIZE = 32
-SETTINGS = unified.UnifiedSettings(patch_size=SIZE, epochs=2, batch_size=8, transfer_batch_size=8, learning_rate=0.01)
+SETTINGS = fl.UnifiedSettings(patch_size=SIZE, epochs=2, batch_size=8, transfer_batch_size=8, learning_rate=0.01)
 
 
 def small_file(tmp_path, n=50, dtype=np.uint8):
@@ -93,8 +95,8 @@ def sets(tmp_path_factory):
     cameras = builders.build_cameras("C", 2, size=(64, 64), cache_dir=folder, progress=False)
     split = fl.split_by_device(cameras, random_state=0)
     options = dict(patch_size=SIZE, patches_per_image=3, random_state=0)
-    memory = {name: unified.patches_from_dataset(split[name], **options) for name in ("train", "test")}
-    disk = {name: unified.patches_from_dataset(split[name], on_disk=folder / f"{name}.npy", **options)
+    memory = {name: fl.patches_from_dataset(split[name], **options) for name in ("train", "test")}
+    disk = {name: fl.patches_from_dataset(split[name], on_disk=folder / f"{name}.npy", **options)
             for name in ("train", "test")}  # fmt: skip
     return dict(folder=folder, cameras=cameras, memory=memory, disk=disk)
 
@@ -115,20 +117,20 @@ def test_experiments_stream_patches_from_disk(sets, monkeypatch):
     reads = []
     original = ArrayFile.read
     monkeypatch.setattr(ArrayFile, "read", lambda self, rows: reads.append(len(rows)) or original(self, rows))
-    single = unified.train_single_task(train, test, SETTINGS, cache_dir=folder, verbose=0)
+    single = fl.train_single_task(train, test, SETTINGS, cache_dir=folder, verbose=0)
     assert max(reads) <= 256 and sum(reads) >= 2 * len(train) + len(test)  # batches, two epochs, then the test set
-    again = unified.train_single_task(train, test, SETTINGS, cache_dir=sets["folder"] / "again", verbose=0)
+    again = fl.train_single_task(train, test, SETTINGS, cache_dir=sets["folder"] / "again", verbose=0)
     np.testing.assert_array_equal(again.evaluation.probabilities, single.evaluation.probabilities)  # seeded
     assert 0.0 <= single.accuracy <= 1.0
     written = []
-    monkeypatch.setattr(unified, "write_row_sets", lambda paths, *a, **k: written.append(len(paths)) or
+    monkeypatch.setattr(transfer, "write_row_sets", lambda paths, *a, **k: written.append(len(paths)) or
                         write_row_sets(paths, *a, **k))  # fmt: skip
-    transfer = unified.run_transfer(single, train, test, SETTINGS, share_depths=["conv1", "conv3", "fc2"],
-                                    cache_dir=folder, verbose=0)  # fmt: skip
-    assert set(transfer) == {"conv1", "conv3", "fc2"} and not list(folder.rglob("features-*.npy"))
+    swept = fl.run_transfer(single, train, test, SETTINGS, share_depths=["conv1", "conv3", "fc2"],
+                                  cache_dir=folder, verbose=0)  # fmt: skip
+    assert set(swept) == {"conv1", "conv3", "fc2"} and not list(folder.rglob("features-*.npy"))
     assert written == [2, 2]  # conv3 and fc2 in one pass over each set; conv1 trains the full network
-    hybrid = unified.train_multitask({"one": train, "two": train}, "conv2", SETTINGS, cache_dir=folder, verbose=0)
-    assert set(unified.evaluate_multitask(hybrid, {"one": test})) == {"one"}
+    hybrid = fl.train_multitask({"one": train, "two": train}, "conv2", SETTINGS, cache_dir=folder, verbose=0)
+    assert set(fl.evaluate_multitask(hybrid, {"one": test})) == {"one"}
     features = fl.deep_features(single.model, train.x)
     assert features.shape == (len(train), 200)
 
@@ -136,11 +138,11 @@ def test_experiments_stream_patches_from_disk(sets, monkeypatch):
 def test_paper2_patches_on_disk_are_named_by_their_inputs_and_reused(tmp_path, monkeypatch):
     monkeypatch.setenv("FORENSICLIB_CACHE", str(tmp_path / "cache"))
     options = dict(size=2, image_side=64, patches_per_image=2, patch_size=SIZE, progress=False)
-    train, test = unified.paper2_patches("camera_limited", on_disk=tmp_path / "patches", **options)
+    train, test = fl.paper2_patches("camera_limited", on_disk=tmp_path / "patches", **options)
     assert isinstance(train.x, ArrayFile) and train.x.path.parent == tmp_path / "patches"
     files = sorted(p.name for p in (tmp_path / "patches").iterdir())
     assert len(files) == 4 and files[0].startswith("camera_limited-test-")
-    monkeypatch.setattr(unified, "patches_from_dataset", lambda *a, **k: pytest.fail("patches cut again"))
-    train2, test2 = unified.paper2_patches("camera_limited", on_disk=tmp_path / "patches", **options)
+    monkeypatch.setattr(patches, "patches_from_dataset", lambda *a, **k: pytest.fail("patches cut again"))
+    train2, test2 = fl.paper2_patches("camera_limited", on_disk=tmp_path / "patches", **options)
     assert train2.digest() == train.digest() and test2.digest() == test.digest()
     np.testing.assert_array_equal(train2.devices, train.devices)

@@ -8,7 +8,14 @@ import pytest
 from PIL import Image
 
 import forensiclib as fl
-from forensiclib.synth.platforms import PLATFORMS, SETTINGS, PlatformProfile, get_platform, share, share_chain
+from forensiclib.data.synth.platforms import (
+    PLATFORMS,
+    SETTINGS,
+    PlatformProfile,
+    get_platform,
+    share,
+    share_chain,
+)
 
 SOURCE_SIZE = (2400, 1600)  # (width, height): larger than every platform's limit
 CAMERA_MAKE = "ForensiclibTestCamera"

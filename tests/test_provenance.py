@@ -2,7 +2,8 @@ import numpy as np
 import pytest
 
 import forensiclib as fl
-from forensiclib import builders, provenance
+from forensiclib.data import builders
+from forensiclib.provenance import experiment as provenance
 
 
 @pytest.fixture(scope="module")

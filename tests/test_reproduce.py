@@ -9,7 +9,7 @@ import pytest
 import yaml
 
 from forensiclib import ParameterError
-from forensiclib import reproduce as runner
+from forensiclib.runner import reproduce as runner
 
 PARAMETERS = """\
 profile = "default"  # run profile
@@ -113,7 +113,7 @@ def test_checkpointing_profile_turns_on_per_epoch_checkpoints(project):
     (project / "params" / "long.yaml").write_text(yaml.safe_dump({**profile, "checkpoint_each_epoch": "yes"}))
     with pytest.raises(ParameterError, match="checkpoint_each_epoch must be true or false"):
         runner.load_profile("long")
-    assert runner.load_profile("paper", root=Path(runner.__file__).parent.parent).checkpoint_each_epoch
+    assert runner.load_profile("paper", root=Path(runner.__file__).parents[2]).checkpoint_each_epoch
 
 
 def test_every_parameter_is_checked_before_anything_runs(project):
@@ -139,7 +139,7 @@ def test_manifest_records_each_run_and_keeps_the_others(project):
 
     import jsonschema
 
-    from forensiclib.manifest import MANIFEST_VERSION
+    from forensiclib.runner.manifest import MANIFEST_VERSION
 
     runner.reproduce("smoke", ["01_record"], overrides={"rate": 0.25})
     path = project / "results" / "smoke" / "manifest.json"
@@ -201,25 +201,25 @@ def test_a_change_runs_the_notebook_again(project, change, capsys):
 
 def test_library_change_reruns_only_the_notebooks_that_loaded_it(project, monkeypatch):
     """A notebook depends on the forensiclib modules its kernel loaded (recorded by its session)."""
-    from forensiclib import manifest as manifest_module
+    from forensiclib.runner import manifest as manifest_module
 
     session = "import forensiclib as fl\nsession = fl.start_session('{}', profile=profile, seed=seed)\n"
     make_notebook(project / "notebooks" / "04_quick.ipynb", session.format("04_quick") + "x = 1")
     make_notebook(project / "notebooks" / "05_features.ipynb",
-                  session.format("05_features") + "from forensiclib import features\nsession.save_text('a', 'a.txt')")
+                  session.format("05_features") + "from forensiclib.provenance import features\nsession.save_text('a', 'a.txt')")
     runner.reproduce("smoke", ["04_quick", "05_features"])
     entries = json.loads((project / "results" / "smoke" / "manifest.json").read_text())["notebooks"]
-    assert "forensiclib.features" in entries["05_features"]["modules"]
-    assert "forensiclib.features" not in entries["04_quick"]["modules"]
+    assert "forensiclib.provenance.features" in entries["05_features"]["modules"]
+    assert "forensiclib.provenance.features" not in entries["04_quick"]["modules"]
     real = manifest_module.file_digest
-    features = Path(runner.__file__).parent / "features.py"
+    features = Path(runner.__file__).parents[1] / "provenance" / "features.py"
     monkeypatch.setattr(manifest_module, "file_digest", lambda p: "0" * 64 if Path(p) == features else real(p))
     quick, feats = runner.reproduce("smoke", ["04_quick", "05_features"])
     assert quick.skipped and not feats.skipped
 
 
 def test_report_is_built_from_the_records(project):
-    from forensiclib.report import collect_report, validate
+    from forensiclib.runner.report import collect_report, validate
 
     body = (
         "import forensiclib as fl\n"
@@ -250,11 +250,12 @@ def test_report_is_built_from_the_records(project):
 
 def test_dependencies_include_what_only_worker_processes_import():
     """A kernel that finds its dataset cached never imports the simulators; the dataset still depends on them."""
-    from forensiclib.manifest import dependencies
+    from forensiclib.runner.manifest import dependencies
 
-    found = dependencies(["forensiclib.builders"])
-    assert {"forensiclib.synth", "forensiclib.synth.platforms", "forensiclib.synth.cameras", "forensiclib.jpeg"} <= set(found)
-    assert "forensiclib.unified" not in found and "forensiclib.report" not in found
+    found = dependencies(["forensiclib.data.builders"])
+    assert {"forensiclib.data.synth", "forensiclib.data.synth.platforms", "forensiclib.data.synth.cameras",
+            "forensiclib.provenance.jpeg"} <= set(found)
+    assert not any(m.startswith("forensiclib.unified") for m in found) and "forensiclib.runner.report" not in found
 
 
 def test_data_folder_points_the_notebooks_that_take_it_at_real_datasets(project, tmp_path):

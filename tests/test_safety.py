@@ -9,9 +9,9 @@ import numpy as np
 import pytest
 
 from forensiclib import cache
-from forensiclib import reproduce as runner
+from forensiclib.runner import reproduce as runner
 
-ROOT = Path(runner.__file__).parent.parent
+ROOT = Path(runner.__file__).parents[2]
 
 
 def test_a_pickle_in_the_cache_is_a_miss_never_loaded(tmp_path):
@@ -23,7 +23,7 @@ def test_a_pickle_in_the_cache_is_a_miss_never_loaded(tmp_path):
 
 def test_a_cached_network_with_arbitrary_code_is_refused(tmp_path):
     """A `.keras` file with a Lambda layer (Python code) is not run: the cache treats it as a miss."""
-    from forensiclib.unified import _load_trained
+    from forensiclib.unified.common import _load_trained
 
     model = keras.Sequential([keras.Input((2,)), keras.layers.Lambda(lambda t: t * 2)])
     model.save(tmp_path / "model.keras")
@@ -34,7 +34,7 @@ def test_a_cached_network_with_arbitrary_code_is_refused(tmp_path):
 
 
 def test_identifier_loads_in_safe_mode(tmp_path):
-    from forensiclib.identifier import load_identifier
+    from forensiclib.provenance.identifier import load_identifier
 
     model = keras.Sequential([keras.Input((909,)), keras.layers.Lambda(lambda t: t * 2)])
     model.save(tmp_path / "model.keras")

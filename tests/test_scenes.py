@@ -10,7 +10,7 @@ import pytest
 from PIL import Image
 
 import forensiclib as fl
-from forensiclib.synth.scenes import SCENE_KINDS, iter_scenes, make_scenes
+from forensiclib.data.synth.scenes import SCENE_KINDS, iter_scenes, make_scenes
 
 
 def _transforms(scene):

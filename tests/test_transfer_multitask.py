@@ -6,9 +6,9 @@ import pytest
 import tensorflow as tf
 
 import forensiclib as fl
+from forensiclib.unified.mislnet import SHARE_DEPTHS, block_layers
 
 from .helpers import snapshot
-from forensiclib.models import SHARE_DEPTHS, block_layers
 
 SIZE = 32
 

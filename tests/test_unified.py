@@ -1,4 +1,4 @@
-"""Paper 2's experiments as library calls (forensiclib.unified): patches, caching, transfer, multitask, trees."""
+"""Paper 2's experiments as library calls (forensiclib.unified.*): patches, caching, transfer, multitask, trees."""
 
 import dataclasses
 
@@ -7,13 +7,14 @@ import pytest
 from PIL import Image
 
 import forensiclib as fl
-from forensiclib import builders, unified
-from forensiclib.models import SHARE_DEPTHS, block_layers
+from forensiclib.data import builders
+from forensiclib.unified import transfer
+from forensiclib.unified.mislnet import SHARE_DEPTHS, block_layers
 
 from .helpers import snapshot
 
 SIZE = 32
-SETTINGS = unified.UnifiedSettings(patch_size=SIZE, epochs=1, batch_size=8, transfer_batch_size=8, learning_rate=0.01)
+SETTINGS = fl.UnifiedSettings(patch_size=SIZE, epochs=1, batch_size=8, transfer_batch_size=8, learning_rate=0.01)
 
 
 @pytest.fixture(scope="module")
@@ -26,10 +27,10 @@ def data(tmp_path_factory):
     patches = dict(patch_size=SIZE, patches_per_image=2, random_state=0)
     return dict(
         folder=folder, manipulations=manipulations, cameras=cameras,
-        a_train=unified.patches_from_dataset(a["train"], patch_size=SIZE),
-        a_test=unified.patches_from_dataset(a["test"], patch_size=SIZE),
-        c_train=unified.patches_from_dataset(c["train"], **patches),
-        c_test=unified.patches_from_dataset(c["test"], **patches),
+        a_train=fl.patches_from_dataset(a["train"], patch_size=SIZE),
+        a_test=fl.patches_from_dataset(a["test"], patch_size=SIZE),
+        c_train=fl.patches_from_dataset(c["train"], **patches),
+        c_test=fl.patches_from_dataset(c["test"], **patches),
     )  # fmt: skip
 
 
@@ -37,7 +38,7 @@ def data(tmp_path_factory):
 def source(data):
     """A single-task camera network (task C), the source of the transfer tests."""
     folder = data["folder"] / "r"
-    return unified.train_single_task(data["c_train"], data["c_test"], SETTINGS, cache_dir=folder, verbose=0)
+    return fl.train_single_task(data["c_train"], data["c_test"], SETTINGS, cache_dir=folder, verbose=0)
 
 
 def forbid_training(monkeypatch):
@@ -52,7 +53,7 @@ def forbid_training(monkeypatch):
 
 def test_manipulation_blocks_give_one_patch_each_or_a_grid(data):
     dataset = data["manipulations"]
-    patches = unified.patches_from_dataset(dataset, patch_size=SIZE)
+    patches = fl.patches_from_dataset(dataset, patch_size=SIZE)
     assert patches.x.shape == (len(dataset), SIZE, SIZE, 1) and patches.x.dtype == np.float32
     assert patches.y.dtype == patches.image.dtype == np.int64 and patches.devices is None
     np.testing.assert_array_equal(patches.image, np.arange(len(dataset)))
@@ -60,7 +61,7 @@ def test_manipulation_blocks_give_one_patch_each_or_a_grid(data):
     assert patches.classes == dataset.classes
     for i in (0, 7, len(dataset) - 1):
         np.testing.assert_array_equal(patches.x[i, :, :, 0], np.asarray(Image.open(dataset.files[i])))
-    quarters = unified.patches_from_dataset(dataset, patch_size=16)
+    quarters = fl.patches_from_dataset(dataset, patch_size=16)
     assert len(quarters) == 4 * len(dataset)
     block = np.asarray(Image.open(dataset.files[0]), dtype=np.float32)
     corners = [block[:16, :16], block[:16, 16:], block[16:, :16], block[16:, 16:]]
@@ -69,7 +70,7 @@ def test_manipulation_blocks_give_one_patch_each_or_a_grid(data):
 
 def test_camera_patches_are_the_green_channel_on_a_grid_chosen_at_random(data):
     dataset = data["cameras"]
-    every = unified.patches_from_dataset(dataset, patch_size=SIZE)
+    every = fl.patches_from_dataset(dataset, patch_size=SIZE)
     assert len(every) == 4 * len(dataset)
     np.testing.assert_array_equal(every.devices, dataset.devices[every.image])
     differs_from_luminance = False
@@ -81,12 +82,12 @@ def test_camera_patches_are_the_green_channel_on_a_grid_chosen_at_random(data):
         luminance = np.asarray(Image.open(dataset.files[i]).convert("L"), dtype=np.float32)
         differs_from_luminance |= not np.array_equal(green, luminance)
     assert differs_from_luminance
-    chosen = unified.patches_from_dataset(dataset, patch_size=SIZE, patches_per_image=2, random_state=1)
+    chosen = fl.patches_from_dataset(dataset, patch_size=SIZE, patches_per_image=2, random_state=1)
     assert np.bincount(chosen.image).tolist() == [2] * len(dataset)
     for patch, i in zip(chosen.x, chosen.image):
         assert any(np.array_equal(patch, p) for p in every.x[every.image == i])
-    again = unified.patches_from_dataset(dataset, patch_size=SIZE, patches_per_image=2, random_state=1)
-    other = unified.patches_from_dataset(dataset, patch_size=SIZE, patches_per_image=2, random_state=2)
+    again = fl.patches_from_dataset(dataset, patch_size=SIZE, patches_per_image=2, random_state=1)
+    other = fl.patches_from_dataset(dataset, patch_size=SIZE, patches_per_image=2, random_state=2)
     np.testing.assert_array_equal(again.x, chosen.x)
     assert not np.array_equal(other.x, chosen.x)
 
@@ -95,17 +96,17 @@ def test_grid_is_centred_on_the_jpeg_block_grid_and_bad_files_are_refused(tmp_pa
     rgb = fl.load_photo("chelsea")[:100, :150]
     path = fl.encode_jpeg(rgb, tmp_path / "photo.jpg", quality=95)
     dataset = fl.ImageDataset("one", ("a",), (path,), np.zeros(1, np.int64), np.zeros(1, np.int64))
-    patches = unified.patches_from_dataset(dataset, patch_size=32)
+    patches = fl.patches_from_dataset(dataset, patch_size=32)
     green = np.asarray(Image.open(path).convert("RGB"))[:, :, 1]
     top, left = 0, 8  # centring offsets (2, 11) moved up/left onto the 8x8 grid
     assert len(patches) == 3 * 4
     np.testing.assert_array_equal(patches.x[5, :, :, 0], green[top + 32 : top + 64, left + 32 : left + 64])
     with pytest.raises(fl.ImageReadError, match=r"photo.jpg: image of 150x100 pixels is smaller than one 128x128 "):
-        unified.patches_from_dataset(dataset, patch_size=128)
+        fl.patches_from_dataset(dataset, patch_size=128)
     (tmp_path / "notes.jpg").write_text("not an image")
     broken = dataclasses.replace(dataset, files=(tmp_path / "notes.jpg",))
     with pytest.raises(fl.ImageReadError, match=r"notes.jpg: expected an image Pillow can decode"):
-        unified.patches_from_dataset(broken, patch_size=32)
+        fl.patches_from_dataset(broken, patch_size=32)
 
 
 # --- single task and its cache -----------------------------------------------------------------
@@ -118,14 +119,14 @@ def test_single_task_result_and_cache_reuse(data, source, monkeypatch):
     assert source.evaluation.confusion().shape == (k, k) and 0 <= source.accuracy <= 1
     np.testing.assert_array_equal(source.evaluation.labels, data["c_test"].y)
     forbid_training(monkeypatch)
-    again = unified.train_single_task(data["c_train"], data["c_test"], SETTINGS, cache_dir=data["folder"] / "r")
+    again = fl.train_single_task(data["c_train"], data["c_test"], SETTINGS, cache_dir=data["folder"] / "r")
     assert again.from_cache and again.history == source.history
     np.testing.assert_array_equal(again.evaluation.probabilities, source.evaluation.probabilities)
     np.testing.assert_allclose(again.model.predict(data["c_test"].x, verbose=0), source.evaluation.probabilities,
                                atol=1e-5)  # fmt: skip
     changed = dataclasses.replace(SETTINGS, epochs=2)  # another key: would train
     with pytest.raises(AssertionError, match="trained again"):
-        unified.train_single_task(data["c_train"], data["c_test"], changed, cache_dir=data["folder"] / "r")
+        fl.train_single_task(data["c_train"], data["c_test"], changed, cache_dir=data["folder"] / "r")
 
 
 def test_a_result_without_its_model_file_is_a_miss(data, source, tmp_path, monkeypatch):
@@ -134,10 +135,10 @@ def test_a_result_without_its_model_file_is_a_miss(data, source, tmp_path, monke
     entry = source.model_path.parent
     shutil.copytree(entry, tmp_path / entry.name)
     forbid_training(monkeypatch)
-    assert unified.train_single_task(data["c_train"], data["c_test"], SETTINGS, cache_dir=tmp_path).from_cache
+    assert fl.train_single_task(data["c_train"], data["c_test"], SETTINGS, cache_dir=tmp_path).from_cache
     (tmp_path / entry.name / "model.keras").unlink()
     with pytest.raises(AssertionError, match="trained again"):
-        unified.train_single_task(data["c_train"], data["c_test"], SETTINGS, cache_dir=tmp_path)
+        fl.train_single_task(data["c_train"], data["c_test"], SETTINGS, cache_dir=tmp_path)
 
 
 # --- transfer ----------------------------------------------------------------------------------
@@ -151,8 +152,8 @@ def test_frozen_features_plus_head_is_the_transfer_model(data, source):
     """The fast path's head on the frozen features computes, and learns, as the full transfer model."""
     share_depth = "conv2"  # frozen batch normalisation below, a conv block with its own above
     before = weights_of(source.model, SHARE_DEPTHS)
-    head = unified.train_transfer_head(source, share_depth, data["a_train"], SETTINGS, verbose=0).model
-    assembled = unified.assemble_transfer_model(source, share_depth, head)
+    head = transfer.train_transfer_head(source, share_depth, data["a_train"], SETTINGS, verbose=0).model
+    assembled = transfer.assemble_transfer_model(source, share_depth, head)
     frozen = SHARE_DEPTHS[: SHARE_DEPTHS.index(share_depth) + 1]
     for a, b in zip(weights_of(assembled, frozen), weights_of(source.model, frozen)):
         np.testing.assert_array_equal(a, b)
@@ -179,7 +180,7 @@ def test_frozen_features_plus_head_is_the_transfer_model(data, source):
 def test_the_head_trained_on_features_is_the_full_transfer_model_trained(data, source):
     """Both paths draw the same initial weights and batches, so training gives the same weights, not only accuracy."""
     depth, k = "conv4", len(data["a_train"].classes)
-    head = unified.train_transfer_head(source, depth, data["a_train"], SETTINGS, verbose=0).model
+    head = transfer.train_transfer_head(source, depth, data["a_train"], SETTINGS, verbose=0).model
     rate = SETTINGS.transfer_learning_rate
     full = fl.train(lambda: fl.compile_mislnet(fl.transfer_model(source.model, depth, k), learning_rate=rate),
                     data["a_train"].x, data["a_train"].y, epochs=SETTINGS.epochs,
@@ -195,8 +196,8 @@ def test_the_head_trained_on_features_is_the_full_transfer_model_trained(data, s
 
 def test_transfer_heads_are_seeded_and_learn_from_the_predicted_features(data, source):
     features = fl.feature_extractor(source.model, "fc2").predict(data["a_train"].x, verbose=0)
-    first = unified.train_transfer_head(source, "fc2", data["a_train"], SETTINGS, verbose=0)
-    second = unified.train_transfer_head(source, "fc2", data["a_train"], SETTINGS, features=features, verbose=0)
+    first = transfer.train_transfer_head(source, "fc2", data["a_train"], SETTINGS, verbose=0)
+    second = transfer.train_transfer_head(source, "fc2", data["a_train"], SETTINGS, features=features, verbose=0)
     assert first.history == second.history
     for a, b in zip(first.model.weights, second.model.weights):
         np.testing.assert_array_equal(snapshot(a), snapshot(b))
@@ -217,7 +218,7 @@ def test_run_transfer_gives_one_accuracy_per_depth_and_is_cached(data, source, m
     folder = data["folder"] / "r"
     depths = ("constr", "conv2", "conv4", "fc2")
     on_features, passes = [], []
-    original_head, original_features = unified.train_transfer_head, unified._frozen_features
+    original_head, original_features = transfer.train_transfer_head, transfer._frozen_features
 
     def recording(model, share_depth, *args, **kwargs):
         on_features.append(share_depth)
@@ -227,27 +228,27 @@ def test_run_transfer_gives_one_accuracy_per_depth_and_is_cached(data, source, m
         passes.append(list(depths))
         return original_features(model, depths, *args)
 
-    monkeypatch.setattr("forensiclib.unified.train_transfer_head", recording)
-    monkeypatch.setattr("forensiclib.unified._frozen_features", counting)
-    accuracies = unified.run_transfer(source, data["a_train"], data["a_test"], SETTINGS, share_depths=depths,
+    monkeypatch.setattr("forensiclib.unified.transfer.train_transfer_head", recording)
+    monkeypatch.setattr("forensiclib.unified.transfer._frozen_features", counting)
+    accuracies = fl.run_transfer(source, data["a_train"], data["a_test"], SETTINGS, share_depths=depths,
                                       cache_dir=folder, verbose=0)  # fmt: skip
     assert list(accuracies) == list(depths) and all(0 <= a <= 1 for a in accuracies.values())
     assert on_features == ["conv2", "conv4", "fc2"]  # constr's features outgrow the patch: full transfer model
     assert passes == [["conv2", "conv4", "fc2"]] * 2  # one pass over the training set, one over the test set
-    one_by_one = {d: unified.run_transfer(source, data["a_train"], data["a_test"], SETTINGS, share_depths=[d],
+    one_by_one = {d: fl.run_transfer(source, data["a_train"], data["a_test"], SETTINGS, share_depths=[d],
                                           cache_dir=data["folder"] / "one-by-one", verbose=0)[d]
                   for d in ("conv4", "fc2")}  # fmt: skip
     assert one_by_one == {d: accuracies[d] for d in one_by_one}
     passes.clear()
-    unified.run_transfer(source, data["a_train"], data["a_test"], SETTINGS, share_depths=("conv4", "conv3", "fc2"),
+    fl.run_transfer(source, data["a_train"], data["a_test"], SETTINGS, share_depths=("conv4", "conv3", "fc2"),
                          cache_dir=data["folder"] / "one-by-one", verbose=0)  # fmt: skip
     assert passes == [["conv3"]] * 2  # only the depth not cached yet
     forbid_training(monkeypatch)
-    again = unified.run_transfer(source.model, data["a_train"], data["a_test"], SETTINGS, share_depths=depths,
+    again = fl.run_transfer(source.model, data["a_train"], data["a_test"], SETTINGS, share_depths=depths,
                                  cache_dir=folder)  # fmt: skip
     assert again == accuracies
     with pytest.raises(AssertionError, match="trained again"):  # the other path is another cache entry
-        unified.run_transfer(source, data["a_train"], data["a_test"], SETTINGS, share_depths=["fc2"],
+        fl.run_transfer(source, data["a_train"], data["a_test"], SETTINGS, share_depths=["fc2"],
                              precompute_features=False, cache_dir=folder)  # fmt: skip
 
 
@@ -258,13 +259,13 @@ def test_multitask_accuracies_per_depth_and_task_and_the_cached_hybrid(data, mon
     folder = data["folder"] / "r"
     train_sets = {"manipulation": data["a_train"], "camera": data["c_train"]}
     test_sets = {"manipulation": data["a_test"], "camera": data["c_test"]}
-    accuracies = unified.run_multitask(train_sets, test_sets, SETTINGS, share_depths=("conv1", "fc2"),
+    accuracies = fl.run_multitask(train_sets, test_sets, SETTINGS, share_depths=("conv1", "fc2"),
                                        cache_dir=folder, verbose=0)  # fmt: skip
     assert list(accuracies) == ["conv1", "fc2"]
     for per_task in accuracies.values():
         assert list(per_task) == ["manipulation", "camera"] and all(0 <= v <= 1 for v in per_task.values())
     forbid_training(monkeypatch)
-    hybrid = unified.train_multitask(train_sets, "fc2", SETTINGS, cache_dir=folder)
+    hybrid = fl.train_multitask(train_sets, "fc2", SETTINGS, cache_dir=folder)
     assert hybrid.from_cache and hybrid.tasks == {t: p.classes for t, p in train_sets.items()}
     for task, patches in test_sets.items():  # the cached accuracy is the loaded leg's
         leg = fl.feature_extractor(hybrid.model, "output", task=task).predict(patches.x, verbose=0)
@@ -276,13 +277,13 @@ def test_multitask_accuracies_per_depth_and_task_and_the_cached_hybrid(data, mon
 
 def test_extra_trees_on_deep_features(data, source, monkeypatch):
     train, test = data["c_train"], data["c_test"]
-    evaluation = unified.deep_feature_trees(source, train, test, n_estimators=10, n_jobs=1,
+    evaluation = fl.deep_feature_trees(source, train, test, n_estimators=10, n_jobs=1,
                                             cache_dir=data["folder"] / "r")  # fmt: skip
     assert 0 <= evaluation.accuracy <= 1 and evaluation.probabilities.shape == (len(test), len(train.classes))
     trees = fl.extra_trees(10, random_state=0, n_jobs=1).fit(fl.deep_features(source.model, train.x), train.y)
     np.testing.assert_array_equal(evaluation.predictions, trees.predict(fl.deep_features(source.model, test.x)))
     monkeypatch.setattr("forensiclib.evaluate.extra_trees", lambda *a, **k: 1 / 0)
-    again = unified.deep_feature_trees(source.model, train, test, n_estimators=10, cache_dir=data["folder"] / "r")
+    again = fl.deep_feature_trees(source.model, train, test, n_estimators=10, cache_dir=data["folder"] / "r")
     assert again.accuracy == evaluation.accuracy
 
 
@@ -291,30 +292,30 @@ def test_extra_trees_on_deep_features(data, source, monkeypatch):
 
 def test_arguments_are_validated(data, source):
     with pytest.raises(ValueError, match="Expected epochs a positive integer. Received: 0"):
-        unified.UnifiedSettings(epochs=0)
+        fl.UnifiedSettings(epochs=0)
     with pytest.raises(ValueError, match="Expected transfer_learning_rate a positive number. Received: -1"):
-        unified.UnifiedSettings(transfer_learning_rate=-1)
+        fl.UnifiedSettings(transfer_learning_rate=-1)
     with pytest.raises(ValueError, match="Expected patch_size an integer of at least 16. Received: 8"):
-        unified.patches_from_dataset(data["cameras"], patch_size=8)
+        fl.patches_from_dataset(data["cameras"], patch_size=8)
     with pytest.raises(ValueError, match="Expected patches_per_image a positive integer. Received: 0"):
-        unified.patches_from_dataset(data["cameras"], patches_per_image=0)
+        fl.patches_from_dataset(data["cameras"], patches_per_image=0)
     a_train, a_test, c_test = data["a_train"], data["a_test"], data["c_test"]
     with pytest.raises(ValueError, match=r"Expected train_set of 64x64 patches \(settings.patch_size\). Received: 32"):
-        unified.train_single_task(a_train, a_test, dataclasses.replace(SETTINGS, patch_size=64))
+        fl.train_single_task(a_train, a_test, dataclasses.replace(SETTINGS, patch_size=64))
     with pytest.raises(ValueError, match=r"Expected the same classes in training and test patches. Received: \['una"):
-        unified.train_single_task(a_train, c_test, SETTINGS)
+        fl.train_single_task(a_train, c_test, SETTINGS)
     with pytest.raises(ValueError, match=r"Expected distinct share depths among \['constr', .*\]. Received: \['conv5"):
-        unified.run_transfer(source, a_train, a_test, SETTINGS, share_depths=["conv5"])
+        fl.run_transfer(source, a_train, a_test, SETTINGS, share_depths=["conv5"])
     with pytest.raises(ValueError, match="Expected precompute_features True, False or None. Received: 'yes'"):
-        unified.run_transfer(source, a_train, a_test, SETTINGS, precompute_features="yes")
+        fl.run_transfer(source, a_train, a_test, SETTINGS, precompute_features="yes")
     with pytest.raises(ValueError, match="Expected a keras.Model, SingleTaskResult or MultitaskNetwork. Received: str"):
-        unified.run_transfer("camera.keras", a_train, a_test, SETTINGS)
+        fl.run_transfer("camera.keras", a_train, a_test, SETTINGS)
     with pytest.raises(ValueError, match="Expected train_sets a mapping of at least two task names"):
-        unified.run_multitask({"a": a_train}, {"a": a_test}, SETTINGS)
+        fl.run_multitask({"a": a_train}, {"a": a_test}, SETTINGS)
     with pytest.raises(ValueError, match=r"Expected test_sets for the tasks \['a', 'c'\], in order. Received: \['a'\]"):
-        unified.run_multitask({"a": a_train, "c": data["c_train"]}, {"a": a_test}, SETTINGS)
+        fl.run_multitask({"a": a_train, "c": data["c_train"]}, {"a": a_test}, SETTINGS)
     with pytest.raises(ValueError, match="Expected n_estimators a positive integer. Received: 0"):
-        unified.deep_feature_trees(source, data["c_train"], c_test, n_estimators=0)
+        fl.deep_feature_trees(source, data["c_train"], c_test, n_estimators=0)
     hybrid = fl.multitask_model({"a": 6, "c": 5}, "conv4", input_size=SIZE)  # fc2 is per task: say which leg
     with pytest.raises(ValueError, match=r"Expected task among \['a', 'c'\]: 'fc2' is not shared. Received: None"):
-        unified.deep_feature_trees(hybrid, data["c_train"], c_test)
+        fl.deep_feature_trees(hybrid, data["c_train"], c_test)

@@ -23,9 +23,15 @@ __all__ = ["main"]
 def _reproduce(args: argparse.Namespace) -> int:
     import yaml
 
-    from .errors import ParameterError
-    from .reproduce import NotebookFailed, NotebookTimeout, list_notebooks, load_profile, notebook_parameters
-    from .reproduce import reproduce
+    from ..errors import ParameterError
+    from .reproduce import (
+        NotebookFailed,
+        NotebookTimeout,
+        list_notebooks,
+        load_profile,
+        notebook_parameters,
+        reproduce,
+    )
 
     try:
         if args.list:
@@ -68,7 +74,7 @@ def _report(args: argparse.Namespace) -> int:
 
 
 def _exercise(args: argparse.Namespace) -> int:
-    from .errors import ParameterError
+    from ..errors import ParameterError
     from .exercises import list_exercises, load_exercise, run_exercise
     from .reproduce import NotebookFailed, NotebookTimeout
 
@@ -89,7 +95,7 @@ def _exercise(args: argparse.Namespace) -> int:
 
 
 def _identify(args: argparse.Namespace) -> int:
-    from .identifier import find_identifier, identify, load_identifier
+    from ..provenance.identifier import find_identifier, identify, load_identifier
 
     folder = args.model or find_identifier()
     if folder is None:
@@ -105,7 +111,7 @@ def _identify(args: argparse.Namespace) -> int:
     if identifier.simulated:
         print("note: this network was trained on SIMULATED platform data; on real downloads its answers reflect "
               "how close the simulated profiles are to the real platforms.")  # fmt: skip
-    from .features import _list_files
+    from ..provenance.features import _list_files
 
     files = []
     for item in map(Path, args.images):  # folders: recursively, links to folders not followed, hidden files left out
@@ -120,7 +126,7 @@ def _identify(args: argparse.Namespace) -> int:
 
 
 def _measure_platform(args: argparse.Namespace) -> int:
-    from .synth.measure import measure_platform
+    from ..data.synth.measure import measure_platform
 
     try:
         measurement = measure_platform(args.folder)
@@ -152,7 +158,7 @@ _DATASETS = {
 
 
 def _build_data(args: argparse.Namespace) -> int:
-    from .builders import build_dataset
+    from ..data.builders import build_dataset
 
     if args.name not in _DATASETS:
         print(f"error: unknown dataset {args.name!r}; expected one of: {', '.join(_DATASETS)}", file=sys.stderr)
@@ -175,7 +181,7 @@ def _build_data(args: argparse.Namespace) -> int:
 def _features(args: argparse.Namespace) -> int:
     import numpy as np
 
-    from .features import extract_features
+    from ..provenance.features import extract_features
 
     feature_set = extract_features(
         args.paths if len(args.paths) > 1 else args.paths[0],

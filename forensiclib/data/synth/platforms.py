@@ -11,7 +11,7 @@ The profiles in `PLATFORMS` are approximations of the platforms circa 2016-2018,
 actual code: each profile's `notes` says, value by value, whether it is a commonly reported value
 (from general knowledge of the platforms, not verified against a source here) or an
 assumption. Calibrate a profile against real
-downloads with `forensiclib.synth.measure.measure_platform(folder).to_profile(name)`.
+downloads with `forensiclib.data.synth.measure.measure_platform(folder).to_profile(name)`.
 """
 
 from __future__ import annotations
@@ -26,9 +26,9 @@ from types import MappingProxyType
 
 import numpy as np
 
-from ..cache import write_atomic
-from ..errors import ImageReadError
-from ..jpeg import is_jpeg, open_image
+from ...cache import write_atomic
+from ...errors import ImageReadError
+from ...provenance.jpeg import is_jpeg, open_image
 
 __all__ = ["PlatformProfile", "PLATFORMS", "get_platform", "share", "share_chain"]
 

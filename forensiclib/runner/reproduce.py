@@ -14,13 +14,13 @@ with the list of valid parameters. Then each notebook runs
   that runs past it is stopped and reported, its partial output kept,
 - into `results/<profile>/<notebook>.ipynb`, recorded in `results/<profile>/manifest.json`
   (parameters, wall time, peak memory, git commit, package versions, SHA-256 of every output;
-  see `forensiclib.manifest`).
+  see `forensiclib.runner.manifest`).
 
 Runs are incremental: a notebook whose notebook file, parameters, loaded library modules and
 package versions are unchanged since its last successful run, and whose outputs are still there
 unmodified, is not run again (`force=True` runs it anyway). Datasets, features and trained networks
 are cached by content in `.cache/`, so what does run reuses what other notebooks built. At the end
-the reviewer's report (`forensiclib.report`) is rebuilt from the manifest and the notebooks' records.
+the reviewer's report (`forensiclib.runner.report`) is rebuilt from the manifest and the notebooks' records.
 
 Command line: `python -m forensiclib reproduce --profile smoke [NOTEBOOK ...]`.
 """
@@ -42,9 +42,9 @@ from pathlib import Path
 
 import yaml
 
-from .cache import write_text_atomic
-from .errors import ParameterError
-from .paths import project_root
+from ..cache import write_text_atomic
+from ..errors import ParameterError
+from ..paths import project_root
 
 __all__ = [
     "Profile",
@@ -328,7 +328,7 @@ def run_notebook(
         yaml.safe_dump(values, f)
     usage = Path(f.name).with_suffix(".usage.json")
     command = [
-        sys.executable, "-m", "forensiclib._papermill_child", str(usage), "--", str(path), str(partial),
+        sys.executable, "-m", "forensiclib.runner._papermill_child", str(usage), "--", str(path), str(partial),
         "--parameters_file", f.name, "--cwd", str(path.parent),
         "--kernel", kernel or install_kernel(), "--progress-bar", "--log-level", "WARNING",
     ]  # fmt: skip
@@ -378,7 +378,7 @@ def _threads() -> str:
 def _tool_folders() -> dict[str, str]:
     """Where Keras, Matplotlib, IPython and Jupyter keep their own files during a run: under the cache, so that
     a run writes nothing outside the project's results and cache folders (the user's home included)."""
-    from .paths import cache_dir
+    from ..paths import cache_dir
 
     tools = cache_dir() / "tools"
     folders = {"KERAS_HOME": "keras", "MPLCONFIGDIR": "matplotlib", "IPYTHONDIR": "ipython",
@@ -451,7 +451,7 @@ def reproduce(
         time_limit_s: replaces the profile's per-notebook limit.
         results_root: where `<profile>/` goes (default `results/`).
         force: run every selected notebook, up to date or not.
-        report: rebuild the report (`forensiclib.report.build_report`) at the end.
+        report: rebuild the report (`forensiclib.runner.report.build_report`) at the end.
         data: a folder of real datasets, one subfolder per dataset (`REAL_DATASETS`); each one present is
             passed to the notebooks that take it (`<name>_dir`), the others stay simulated.
 

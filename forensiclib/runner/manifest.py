@@ -24,7 +24,10 @@ import subprocess
 import sys
 from pathlib import Path
 
-from .cache import cache_key, file_digest, write_text_atomic
+from ..cache import cache_key, file_digest, write_text_atomic
+
+#: The `forensiclib` package folder (this module lives in its `runner/` subpackage).
+_PACKAGE = Path(__file__).resolve().parents[1]
 
 __all__ = ["update_manifest", "read_manifest", "environment", "fingerprint", "up_to_date", "code_state", "dependencies", "MANIFEST_FILE"]
 
@@ -72,7 +75,7 @@ def environment() -> dict:
 
 def _module_file(name: str) -> Path | None:
     """The source file of a `forensiclib` module, or None if there is none."""
-    base = Path(__file__).resolve().parent.joinpath(*name.split(".")[1:])
+    base = _PACKAGE.joinpath(*name.split(".")[1:])
     for candidate in (base.with_suffix(".py"), base / "__init__.py"):
         if candidate.is_file():
             return candidate
@@ -119,7 +122,7 @@ def dependencies(modules: list[str]) -> list[str]:
 
 def _module_files(modules: list[str] | None) -> list[Path]:
     """Source files of `modules` and their dependencies (the whole package when `modules` is None or empty)."""
-    package = Path(__file__).resolve().parent
+    package = _PACKAGE
     if not modules:
         return sorted(package.rglob("*.py"))
     files = []
@@ -131,7 +134,7 @@ def _module_files(modules: list[str] | None) -> list[Path]:
 
 def fingerprint(notebook: Path, parameters: dict, modules: list[str] | None) -> dict:
     """SHA-256 of what a notebook run depends on: notebook, parameters, library modules, environment."""
-    package = Path(__file__).resolve().parent
+    package = _PACKAGE
     library = {
         str(p.relative_to(package)) if p.is_relative_to(package) else str(p): file_digest(p) if p.is_file() else None
         for p in _module_files(modules)

@@ -1,4 +1,4 @@
-"""Runs papermill as a child and records the run's peak memory: `python -m forensiclib._papermill_child USAGE -- ARGS`.
+"""Runs papermill as a child and records the run's peak memory: `python -m forensiclib.runner._papermill_child USAGE -- ARGS`.
 
 The peak is the largest resident set of any process of the run (the kernel, usually), read from
 `getrusage(RUSAGE_CHILDREN)` once papermill and its kernel have exited.

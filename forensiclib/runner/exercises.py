@@ -22,9 +22,9 @@ from pathlib import Path
 
 import yaml
 
-from .cache import write_text_atomic
-from .errors import ParameterError
-from .paths import project_root
+from ..cache import write_text_atomic
+from ..errors import ParameterError
+from ..paths import project_root
 
 __all__ = ["Exercise", "list_exercises", "load_exercise", "run_exercise"]
 

@@ -47,7 +47,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..jpeg import encode_jpeg
+from ...provenance.jpeg import encode_jpeg
 
 __all__ = [
     "CFA_PATTERNS",
@@ -270,7 +270,7 @@ def capture(
 
     Args:
         scene: `(height, width, 3)` uint8 sRGB scene, both sides >= 8 (e.g. from
-            `forensiclib.synth.scenes.make_scenes`).
+            `forensiclib.data.synth.scenes.make_scenes`).
         device: the `CameraDevice` taking the picture.
         random_state: seed of the sensor noise; the same seed gives identical bytes.
         return_raw: also return the raw mosaic.

@@ -90,7 +90,7 @@ def save_identifier(result, folder: str | Path, *, trained_on: str, simulated: b
     """Store a `ProvenanceResult`'s network as an identifier (written to a temporary folder, then renamed).
 
     Args:
-        result: a `forensiclib.provenance.ProvenanceResult` (its `model_path`, classes and accuracies are used).
+        result: a `forensiclib.provenance.experiment.ProvenanceResult` (its `model_path`, classes and accuracies are used).
         folder: the identifier's folder (replaced if it exists).
         trained_on: the training data, in words.
         simulated: whether those data were simulated.
@@ -153,7 +153,7 @@ def find_identifier(results_root: str | Path | None = None, profiles: Sequence[s
 
     The network itself is not kept in git: on a fresh clone there is none until notebook 05 has run.
     """
-    from .paths import project_root
+    from ..paths import project_root
 
     root = Path(results_root) if results_root else project_root() / "results"
     for profile in profiles:
@@ -165,10 +165,10 @@ def find_identifier(results_root: str | Path | None = None, profiles: Sequence[s
 
 def identify(paths: Iterable[str | Path], identifier: Identifier) -> list[Identification]:
     """Classify each image's patches and vote (paper 1, Sec. III-B); bad files are answered with their reason."""
-    from .errors import ImageReadError
-    from .evaluate import majority_vote
+    from ..errors import ImageReadError
+    from ..evaluate import majority_vote
+    from ..training import predict
     from .features import image_features
-    from .training import predict
 
     answers = []
     for path in paths:

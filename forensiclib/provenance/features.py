@@ -19,7 +19,7 @@ Two choices the paper leaves open, made explicit here:
   patch, so each mode's histogram is a distribution (it sums to 1 minus the
   dropped fraction) and patch sizes compare; `normalize=False` keeps raw counts.
 
-The coefficients are the quantized ones stored in the JPEG (see `forensiclib.jpeg`).
+The coefficients are the quantized ones stored in the JPEG (see `forensiclib.provenance.jpeg`).
 """
 
 from __future__ import annotations
@@ -39,8 +39,8 @@ from pathlib import Path
 
 import numpy as np
 
-from . import cache
-from .errors import ImageReadError
+from .. import cache
+from ..errors import ImageReadError
 from .jpeg import DCTImage, read_dct
 
 __all__ = [
@@ -323,7 +323,7 @@ def extract_features(
     files = _list_files(paths)
     n_workers = min((os.cpu_count() or 1) if n_jobs == -1 else n_jobs, max(len(files), 1))
     if cache_dir is None:
-        from .paths import cache_dir as default_cache_dir
+        from ..paths import cache_dir as default_cache_dir
 
         cache_dir = default_cache_dir()
     folder = None if cache_dir is False else Path(cache_dir) / "features"

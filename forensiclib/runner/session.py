@@ -11,9 +11,9 @@ Everything saved goes to `results/<profile>/<notebook>/`, each file written to a
 `start_session` empties that folder first, so it holds this run's outputs only. Besides the files, the session keeps `session.json` up to date: the
 data the notebook ran on, each figure and table in the order saved, every number compared with the
 paper's, each claim with its verdict, and the `forensiclib` modules the kernel had loaded (what the
-runner's incremental re-runs depend on). `forensiclib.report` builds the reviewer's report from it.
+runner's incremental re-runs depend on). `forensiclib.runner.report` builds the reviewer's report from it.
 
-The notebook runner (`forensiclib.reproduce`) also exports the seed and determinism settings to the
+The notebook runner (`forensiclib.runner.reproduce`) also exports the seed and determinism settings to the
 kernel's environment before the kernel starts; `start_session` applies them inside the kernel, so a
 notebook stepped through by hand in JupyterLab gets the same numbers as one run by `make reproduce`.
 """
@@ -31,8 +31,8 @@ from pathlib import Path
 
 import numpy as np
 
-from .cache import write_atomic, write_text_atomic
-from .paths import results_dir
+from ..cache import write_atomic, write_text_atomic
+from ..paths import results_dir
 
 __all__ = ["Session", "start_session", "seed_everything", "SESSION_FILE", "claims_markdown"]
 
@@ -120,7 +120,7 @@ class Session:
         With `published`, the mean of the diagonal (ours and the paper's) is also recorded as a comparison
         under `title`, as is each class's true-positive rate.
         """
-        from .evaluate import confusion_table
+        from ..evaluate import confusion_table
 
         matrix = np.asarray(matrix, dtype=float)
         rows = [",".join(["true/predicted", *class_names])]

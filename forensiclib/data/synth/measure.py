@@ -1,12 +1,12 @@
 """Measure a platform from a folder of real downloads, to check or calibrate a `PlatformProfile`.
 
-The profiles in `forensiclib.synth.platforms` are approximations. Someone who has downloads
+The profiles in `forensiclib.data.synth.platforms` are approximations. Someone who has downloads
 from a platform (a folder of a real dataset, or a few photos uploaded and downloaded by hand)
 can read here what the platform did: image sizes (and so its resize rule), quantization tables
 and the IJG quality they correspond to, chroma subsampling, progressive or baseline, and which
 metadata segments survived; `PlatformMeasurement.to_profile` turns that into a profile.
 
-Only the file headers and the luminance table are used (read with `forensiclib.jpeg.read_dct`,
+Only the file headers and the luminance table are used (read with `forensiclib.provenance.jpeg.read_dct`,
 which also rejects truncated or corrupt files); nothing is decoded to pixels.
 """
 
@@ -18,9 +18,9 @@ from pathlib import Path
 
 import numpy as np
 
-from ..errors import ImageReadError
-from ..features import SkippedFile
-from ..jpeg import QualityEstimate, estimate_quality, is_jpeg, read_dct
+from ...errors import ImageReadError
+from ...provenance.features import SkippedFile
+from ...provenance.jpeg import QualityEstimate, estimate_quality, is_jpeg, read_dct
 from .platforms import SUBSAMPLINGS, PlatformProfile
 
 __all__ = ["MeasuredImage", "PlatformMeasurement", "measure_platform"]

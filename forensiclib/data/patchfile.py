@@ -213,7 +213,7 @@ def write_row_sets(paths, chunks: Iterable[Sequence[np.ndarray]], *, n_rows: int
 def _write_atomic_together(paths: list[Path], write, tmps: tuple = ()) -> None:
     """`cache.write_atomic` for several files: `write(temporary paths)` fills them all; none is renamed to its
     path unless the whole write succeeds, and every temporary file is removed on failure."""
-    from .cache import write_atomic
+    from ..cache import write_atomic
 
     if len(tmps) == len(paths):
         write(list(tmps))

@@ -4,9 +4,9 @@ An `ImageDataset` is a list of image files with a class label each, plus the ids
 that splits must respect: `groups` (files made from the same source image, e.g.
 one photo shared on three platforms, or the six manipulated versions of one
 block) and, for camera sets, `devices` (camera models are tested on a device
-never seen in training, paper 2 Sec. 5). Builders (`forensiclib.builders`) write
+never seen in training, paper 2 Sec. 5). Builders (`forensiclib.data.builders`) write
 files plus a `manifest.json` read back by `load_manifest`; loaders of the real
-datasets (`forensiclib.loaders`) return the same structure, so a notebook
+datasets (`forensiclib.data.loaders`) return the same structure, so a notebook
 switches data with one parameter.
 """
 
@@ -19,7 +19,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .cache import write_text_atomic
+from ..cache import write_text_atomic
 
 __all__ = ["ImageDataset", "split_by_group", "split_by_device", "load_manifest", "write_manifest"]
 

@@ -1,11 +1,11 @@
 """Natural scene material for the camera simulator: real photographs and dead-leaves scenes.
 
 A scene is what reaches the lens: an sRGB-like `(height, width, 3)` uint8 image that the
-camera simulator (`forensiclib.synth.cameras.capture`) treats as radiance after undoing
+camera simulator (`forensiclib.data.synth.cameras.capture`) treats as radiance after undoing
 the sRGB gamma. Two sources, both seeded and endless:
 
 - **photo**: the real photographs shipped with scikit-image and scikit-learn
-  (`forensiclib.photos.PHOTOS`), downscaled by area averaging (default factor 2, so
+  (`forensiclib.data.photos.PHOTOS`), downscaled by area averaging (default factor 2, so
   that their own demosaicing and JPEG traces are averaged away), then cut at a random
   position, turned by a random multiple of 90 degrees and flipped with probability 1/2.
   Crops that are nearly flat (luminance standard deviation below 4 grey levels, e.g. the
@@ -77,7 +77,7 @@ def make_scenes(
             `"photo"` or `"dead_leaves"`.
         downscale: area-averaging factor applied to the photos before cropping, >= 1.5
             (reduced per photo when the size asks for it; see the module docstring).
-        photos: names from `forensiclib.photos.PHOTOS` to crop from (e.g. to keep the
+        photos: names from `forensiclib.data.photos.PHOTOS` to crop from (e.g. to keep the
             photos of a test split apart); None uses all of them.
         random_state: seed; the same seed gives identical bytes.
 

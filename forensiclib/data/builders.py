@@ -18,7 +18,7 @@ are the same bytes whether built by one process or several.
 | `build_cameras` | paper 2's camera sets: task "B" (20 models) or "C" (5 disjoint models), 2+ devices each | camera models | image (devices in `devices`) |
 
 These are simulations: camera and platform models are approximations (see
-`forensiclib.synth`), and results on them are never the papers' results.
+`forensiclib.data.synth`), and results on them are never the papers' results.
 """
 
 from __future__ import annotations
@@ -34,10 +34,10 @@ from pathlib import Path
 
 import numpy as np
 
-from . import cache
+from .. import cache
+from ..paper import PAPER1_CLASSES_3, PAPER1_CLASSES_8
+from ..provenance.jpeg import encode_jpeg
 from .datasets import ImageDataset, load_manifest, write_manifest
-from .jpeg import encode_jpeg
-from .paper import PAPER1_CLASSES_3, PAPER1_CLASSES_8
 
 __all__ = [
     "PAPER1_PLATFORMS",
@@ -98,7 +98,7 @@ def _build(
     """Run `worker((root, item))` for every item into a temporary folder, write the manifest, rename into place."""
     from tqdm.std import tqdm
 
-    from .paths import cache_dir as default_cache_dir
+    from ..paths import cache_dir as default_cache_dir
 
     key = cache.cache_key("dataset", name, BUILDERS_VERSION, parameters)
     datasets = Path(cache_dir) if cache_dir is not None else default_cache_dir() / "datasets"

@@ -23,8 +23,8 @@ from pathlib import Path
 
 import numpy as np
 
-from . import cache
-from .datasets import ImageDataset, split_by_group
+from .. import cache
+from ..data.datasets import ImageDataset, split_by_group
 
 __all__ = [
     "ProvenanceSettings",
@@ -154,25 +154,25 @@ class ProvenanceResult:
 
     def patch_confusion(self) -> np.ndarray:
         """Patch-level confusion matrix, rows in percent (Tables I-III, VII)."""
-        from .evaluate import confusion_matrix_percent
+        from ..evaluate import confusion_matrix_percent
 
         return confusion_matrix_percent(self.patch_labels, self.patch_probabilities, len(self.classes))
 
     def image_confusion(self) -> np.ndarray:
         """Image-level confusion matrix of the CNN with majority vote (Tables IV-VI, "Prop.")."""
-        from .evaluate import confusion_matrix_percent
+        from ..evaluate import confusion_matrix_percent
 
         return confusion_matrix_percent(self.image_labels, self.image_votes, len(self.classes))
 
     def baseline_confusion(self) -> np.ndarray:
         """Image-level confusion matrix of the bagged-trees baseline (Tables IV-VI, "[11]")."""
-        from .evaluate import confusion_matrix_percent
+        from ..evaluate import confusion_matrix_percent
 
         return confusion_matrix_percent(self.image_labels, self.baseline_predictions, len(self.classes))
 
     def accuracies(self) -> dict[str, float]:
         """Patch, image (CNN vote) and baseline accuracies on the test split."""
-        from .evaluate import accuracy
+        from ..evaluate import accuracy
 
         return {
             "patch": accuracy(self.patch_labels, self.patch_probabilities),
@@ -208,10 +208,10 @@ def run_provenance(
         progress: progress bars for feature extraction.
         verbose: Keras training verbosity.
     """
-    from .evaluate import bagged_trees, majority_vote
-    from .models import dct_cnn
-    from .paths import cache_dir as default_cache_dir
-    from .training import checkpoint_dir, early_stopping, predict, train
+    from ..evaluate import bagged_trees, majority_vote
+    from ..paths import cache_dir as default_cache_dir
+    from ..training import checkpoint_dir, early_stopping, predict, train
+    from .dct_cnn import dct_cnn
 
     if classes is not None:
         dataset = dataset.select_classes(classes)
@@ -282,15 +282,15 @@ def paper1_dataset(
     Args:
         name: `"ucid_social"`, `"public_social"` or `"iplab"`.
         size: for the simulation, source images (UCID social, IPLab) or images per class (Public social).
-        data_dir: the real dataset's folder (see `forensiclib.loaders`); empty or None simulates.
+        data_dir: the real dataset's folder (see `forensiclib.data.loaders`); empty or None simulates.
     """
-    from . import builders
+    from ..data import builders
 
     if name not in PAPER1_DATASETS:
         raise ValueError(f"Expected a paper 1 dataset among {list(PAPER1_DATASETS)}. Received: {name!r}")
     _, builder, loader = PAPER1_DATASETS[name]
     if data_dir:
-        from . import loaders
+        from ..data import loaders
 
         return getattr(loaders, loader)(data_dir)
     return getattr(builders, builder)(size, random_state=random_state, n_jobs=n_jobs, progress=progress)

@@ -3,8 +3,8 @@
     build_report("default")   # results/default/REPORT.md, REPORT.html, report.json; and results/REPORT.md, .html
 
 Built from what a run left in `results/<profile>/`: `manifest.json` (parameters, times, memory, code and package
-versions, output hashes; `forensiclib.manifest`) and each notebook's `session.json` (the data it ran on, its figures
-and tables, its numbers beside the paper's, its claims with verdicts; `forensiclib.session`). Nothing in the report
+versions, output hashes; `forensiclib.runner.manifest`) and each notebook's `session.json` (the data it ran on, its figures
+and tables, its numbers beside the paper's, its claims with verdicts; `forensiclib.runner.session`). Nothing in the report
 is typed by hand: every number comes from those files. `report.json` holds the same content for programs
 (schema: `forensiclib/schemas/report.schema.json`).
 
@@ -19,8 +19,8 @@ import json
 import re
 from pathlib import Path
 
-from .cache import write_text_atomic
-from .paths import project_root
+from ..cache import write_text_atomic
+from ..paths import project_root
 
 __all__ = ["build_report", "collect_report", "render_markdown", "render_html", "validate"]
 
@@ -112,7 +112,7 @@ def render_markdown(report: dict, *, tables_dir: Path | None = None, link_prefix
     books = report["notebooks"]
     simulated = [b for b in books if b["simulated"]]
     lines = [f"# Reproduction report: profile `{profile}`", ""]
-    lines += [f"Run finished {report['generated']}; built by `forensiclib.report` from `results/{profile}/manifest.json` and "
+    lines += [f"Run finished {report['generated']}; built by `forensiclib.runner.report` from `results/{profile}/manifest.json` and "
               "the notebooks' records; every number below was computed by the run, none was typed by hand.", ""]  # fmt: skip
     if simulated:
         lines += [f"**{len(simulated)} of {len(books)} notebooks ran on SIMULATED data** (the suite's simulators, not the "

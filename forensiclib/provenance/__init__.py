@@ -1,0 +1,13 @@
+"""Paper 1: tracing an image back to its social network of origin (Amerini, Uricchio, Caldelli 2017).
+
+The pipeline, in the order the paper describes it:
+
+- `jpeg`: the quantized DCT coefficients stored in a JPEG, read from the bitstream (Sec. III-A);
+- `features`: 64x64 patches, nine AC modes in zig-zag order, histograms over -50..50 -> 909 values (Sec. III-A);
+- `dct_cnn`: the 1-D CNN on those histograms (Sec. III-B, Fig. 2);
+- `experiment`: train, vote per image, compare with bagged trees (Sec. IV, Tables I-VII);
+- `identifier`: the trained network kept and applied to new files (`python -m forensiclib identify`).
+
+Import the public names from `forensiclib` itself (`fl.read_dct`, `fl.run_provenance`, ...); this
+package imports nothing on its own, so feature workers start without TensorFlow.
+"""
