@@ -93,6 +93,23 @@ def test_profile_errors(project):
         runner.load_profile("neg")
 
 
+def test_shared_values_reach_the_notebooks_that_declare_them_and_misspellings_fail(project):
+    make_notebook(project / "notebooks" / "04_other.ipynb", "pass", parameters='profile = ""  # p\nseed = 0  # s\nrate = 0.1  # r\n')
+    (project / "params" / "both.yaml").write_text(yaml.safe_dump(
+        {"shared": {"epochs": 9, "rate": 0.75}, "notebooks": {"04_other": {"rate": 0.5}}}))  # fmt: skip
+    profile = runner.load_profile("both")
+    assert runner.parameter_values(project / "notebooks" / "01_record.ipynb", profile)["epochs"] == 9
+    assert runner.parameter_values(project / "notebooks" / "01_record.ipynb", profile)["rate"] == 0.75
+    other = runner.parameter_values(project / "notebooks" / "04_other.ipynb", profile)
+    assert other["rate"] == 0.5 and "epochs" not in other  # its own value wins; undeclared keys stay out
+    (project / "params" / "typo.yaml").write_text(yaml.safe_dump({"shared": {"epoch": 9}}))
+    with pytest.raises(ParameterError, match=r"shared parameter 'epoch' is declared by no notebook. Did you mean 'epochs'\?"):
+        runner.load_profile("typo")
+    (project / "params" / "type.yaml").write_text(yaml.safe_dump({"shared": {"rate": "high"}}))
+    with pytest.raises(ParameterError, match=r"Parameter 'rate' of notebook 0[14]_\w+ expects a float"):
+        runner.load_profile("type")
+
+
 def test_run_sets_seed_environment_working_directory_and_writes_results(project):
     results = runner.reproduce("smoke", ["01_record"], overrides={"rate": 0.25})
     assert results[0].output == project / "results" / "smoke" / "01_record.ipynb"

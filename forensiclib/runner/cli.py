@@ -39,7 +39,7 @@ def _reproduce(args: argparse.Namespace) -> int:
             for path in list_notebooks():
                 print(path.stem)
                 for p in notebook_parameters(path).values():
-                    value = profile.notebooks.get(path.stem, {}).get(p.name, p.default)
+                    value = profile.values_for(path).get(p.name, p.default)
                     print(f"    {p.name} = {value!r}    # {p.help}")
             return 0
         overrides = {}

@@ -67,7 +67,7 @@ __all__ = [
 #: Parameters every notebook declares; the runner sets them from the profile.
 INJECTED = ("profile", "seed")
 KERNEL_NAME = "forensiclib"
-_PROFILE_KEYS = {"description", "time_limit_s", "seed", "checkpoint_each_epoch", "notebooks"}
+_PROFILE_KEYS = {"description", "time_limit_s", "seed", "checkpoint_each_epoch", "shared", "notebooks"}
 #: Settings exported to the kernel's environment before it starts.
 DETERMINISM_ENV = {
     "TF_DETERMINISTIC_OPS": "1",
@@ -94,6 +94,8 @@ class Profile:
         time_limit_s: wall-clock limit for each notebook, in seconds.
         seed: the seed every notebook receives.
         notebooks: per notebook (name without extension), parameter values.
+        shared: values for parameters several notebooks declare (the same patch size for every notebook that
+            trains on patches, say): each notebook receives those it declares; a notebook's own values win.
         checkpoint_each_epoch: long training runs keep a per-epoch checkpoint and resume from it when run
             again after an interruption (`FORENSICLIB_CHECKPOINT=1` in the kernel's environment).
     """
@@ -104,6 +106,13 @@ class Profile:
     seed: int
     notebooks: Mapping[str, Mapping[str, object]]
     checkpoint_each_epoch: bool = False
+    shared: Mapping[str, object] = dataclasses.field(default_factory=dict)
+
+    def values_for(self, notebook: str | Path) -> dict[str, object]:
+        """The values this profile gives one notebook: the shared ones it declares, then its own."""
+        path = Path(notebook)
+        declared = notebook_parameters(path) if self.shared else {}
+        return {**{k: v for k, v in self.shared.items() if k in declared}, **self.notebooks.get(path.stem, {})}
 
 
 @dataclasses.dataclass(frozen=True)
@@ -178,6 +187,11 @@ def load_profile(profile: str | Path, root: Path | None = None) -> Profile:
         raise ParameterError(f"{path}: 'notebooks' must map notebook names to parameter mappings")
     for name in notebooks:
         resolve_notebook(name, root)
+    shared = data.get("shared") or {}
+    if not isinstance(shared, dict):
+        raise ParameterError(f"{path}: 'shared' must map parameter names to values, found {type(shared).__name__}")
+    if shared:
+        _check_shared(path, shared, list_notebooks(root))
     return Profile(
         name=path.stem,
         description=str(data.get("description", "")),
@@ -185,7 +199,25 @@ def load_profile(profile: str | Path, root: Path | None = None) -> Profile:
         seed=seed,
         notebooks={name: dict(values or {}) for name, values in notebooks.items()},
         checkpoint_each_epoch=checkpoint,
+        shared=dict(shared),
     )
+
+
+def _check_shared(path: Path, shared: Mapping[str, object], notebooks: Sequence[Path]) -> None:
+    """Every shared key is some notebook's parameter, of the type each declaring notebook expects."""
+    declared = {nb: notebook_parameters(nb) for nb in notebooks}
+    every = sorted({name for parameters in declared.values() for name in parameters})
+    for key, value in shared.items():
+        users = [nb for nb, parameters in declared.items() if key in parameters]
+        if not users:
+            hint = difflib.get_close_matches(key, every, n=1)
+            raise ParameterError(
+                f"{path}: shared parameter {key!r} is declared by no notebook."
+                + (f" Did you mean {hint[0]!r}?" if hint else "")
+                + f" Parameters of the notebooks: {', '.join(every)}"
+            )
+        for nb in users:
+            check_parameters(nb, {key: value})
 
 
 def notebook_parameters(notebook: str | Path) -> dict[str, NotebookParameter]:
@@ -224,7 +256,7 @@ def parameter_values(notebook: str | Path, profile: str | Profile = "default") -
     path = resolve_notebook(notebook)
     selected = profile if isinstance(profile, Profile) else load_profile(profile)
     defaults = {name: p.default for name, p in notebook_parameters(path).items()}
-    return {**defaults, **selected.notebooks.get(path.stem, {})}
+    return {**defaults, **selected.values_for(path)}
 
 
 def _type_matches(value, default) -> bool:
@@ -307,7 +339,7 @@ def run_notebook(
     """
     root = project_root()
     path = resolve_notebook(notebook, root)
-    values = {**profile.notebooks.get(path.stem, {}), **(parameters or {})}
+    values = {**profile.values_for(path), **(parameters or {})}
     values = check_parameters(path, {**values, "profile": profile.name, "seed": profile.seed})
     out_dir = (results_root or root / "results") / profile.name
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -465,7 +497,7 @@ def reproduce(
     data_values = _real_data_parameters(data, paths) if data else {}
     extras = {path.stem: {**(overrides or {}), **data_values.get(path.stem, {})} for path in paths}
     for path in paths:  # every check before anything runs
-        check_parameters(path, {**selected.notebooks.get(path.stem, {}), **extras[path.stem]})
+        check_parameters(path, {**selected.values_for(path), **extras[path.stem]})
     from .manifest import code_state, read_manifest, up_to_date
     from .report import build_report
 
@@ -475,7 +507,7 @@ def reproduce(
     kernel, git, results = None, code_state(root), []
     for i, path in enumerate(paths, 1):
         extra = extras[path.stem]
-        values = {**selected.notebooks.get(path.stem, {}), **extra, "profile": selected.name, "seed": selected.seed}
+        values = {**selected.values_for(path), **extra, "profile": selected.name, "seed": selected.seed}
         entry = manifest.get(path.stem)
         fresh, why = (False, "forced") if force else up_to_date(entry, path, values, out_dir)
         if fresh:
