@@ -544,7 +544,9 @@ def verdict(estimate: Estimate, relation: str = ">", *, threshold: float = 0.0, 
     boundary (`threshold`, less `margin` for `">="`, plus `margin` for `"<="`) on the claimed side, *not held*
     when it lies beyond it on the other side, and *inconclusive* when it contains the boundary. Before any of
     that, when a number being compared reaches down to its chance level within its interval, the comparison is
-    *not meaningful at this size*.
+    *not meaningful at this size* (as when one has no interval, e.g. a class without test items). With
+    `relation=">="` and no margin, a difference of exactly 0 on every resample (both methods right on every
+    item) is inconclusive: the data cannot show that A is not slightly worse; state a margin.
 
     Args:
         estimate: the difference (points) or number (percent) the claim is about.
@@ -585,7 +587,8 @@ def verdict(estimate: Estimate, relation: str = ">", *, threshold: float = 0.0, 
 
     boundary = float(threshold - margin if relation == ">=" else threshold + margin if relation == "<=" else threshold)
     kwargs = {"estimate": estimate, "relation": relation, "boundary": boundary}
-    near_chance = [f"{name} {number} reaches chance ({_fmt(levels[name])}%)" for name, number in compared.items()
+    near_chance = [f"{name} {number} has no interval" if not number.has_interval else
+                   f"{name} {number} reaches chance ({_fmt(levels[name])}%)" for name, number in compared.items()
                    if not number.has_interval or number.low <= levels[name]]  # fmt: skip
     if near_chance:
         return Verdict("not meaningful at this size", "; ".join(near_chance), **kwargs)

@@ -1,4 +1,6 @@
 import math
+import subprocess
+import sys
 
 import numpy as np
 import pytest
@@ -234,6 +236,17 @@ def test_estimate_text_and_record():
     result = fl.verdict(fl.Estimate(5.0, 1.0, 9.0, n=30, unit="points"))
     assert result.to_dict()["estimate"]["low"] == 1.0 and str(result).startswith("held: difference +5.0 points")
     assert fl.verdict(fl.Estimate(5.0, math.nan, math.nan, n=1, unit="points")).verdict == "inconclusive"
+
+
+def test_a_compared_number_without_interval_is_not_meaningful():
+    empty = fl.Estimate(math.nan, math.nan, math.nan, n=0)
+    result = fl.verdict(fl.Estimate(5.0, 1.0, 9.0, n=30, unit="points"), compared={"class c": empty}, chance=20.0)
+    assert result.verdict == "not meaningful at this size" and result.reason == "class c n/a (no interval) (n=0 images) has no interval"
+
+
+def test_stats_needs_no_tensorflow():
+    code = "import sys, forensiclib.stats; print('tensorflow' in sys.modules or 'keras' in sys.modules)"
+    assert subprocess.run([sys.executable, "-c", code], capture_output=True, text=True).stdout.strip() == "False"
 
 
 # ------------------------------------------------------------------------------------------------ errors
