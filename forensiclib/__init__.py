@@ -120,6 +120,20 @@ _EXPORTS = {
     "load_identifier": "provenance.identifier",
     "identify": "provenance.identifier",
     "build_report": "runner.report",
+    "VERDICTS": "stats",
+    "Estimate": "stats",
+    "Verdict": "stats",
+    "SeedSummary": "stats",
+    "LevelEstimates": "stats",
+    "accuracy_estimate": "stats",
+    "class_rate_estimates": "stats",
+    "paired_difference": "stats",
+    "unpaired_difference": "stats",
+    "level_estimates": "stats",
+    "chance_level": "stats",
+    "verdict": "stats",
+    "across_seeds": "stats",
+    "seed_verdict": "stats",
 }
 
 __all__ = sorted(_EXPORTS)

@@ -93,6 +93,22 @@ from .runner.session import (
     seed_everything as seed_everything,
     start_session as start_session,
 )
+from .stats import (
+    Estimate as Estimate,
+    LevelEstimates as LevelEstimates,
+    SeedSummary as SeedSummary,
+    VERDICTS as VERDICTS,
+    Verdict as Verdict,
+    accuracy_estimate as accuracy_estimate,
+    across_seeds as across_seeds,
+    chance_level as chance_level,
+    class_rate_estimates as class_rate_estimates,
+    level_estimates as level_estimates,
+    paired_difference as paired_difference,
+    seed_verdict as seed_verdict,
+    unpaired_difference as unpaired_difference,
+    verdict as verdict,
+)
 from .training import (
     TrainResult as TrainResult,
     early_stopping as early_stopping,

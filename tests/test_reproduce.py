@@ -254,11 +254,12 @@ def test_report_is_built_from_the_records(project):
     (book,) = report["notebooks"]
     assert book["simulated"] is True and book["data"] == ["tiny simulated set"]
     assert book["claims_held"] == 1 and len(book["claims"]) == 2
-    assert {"table": "Table X", "item": "a", "ours": 50.0, "paper": 75.0} in book["comparisons"]
-    assert {"table": "table x", "item": "mean of the diagonal", "ours": 87.5, "paper": 95.0} in book["comparisons"]
+    numbers = [{k: c[k] for k in ("table", "item", "ours", "paper")} for c in book["comparisons"]]
+    assert {"table": "Table X", "item": "a", "ours": 50.0, "paper": 75.0} in numbers
+    assert {"table": "table x", "item": "mean of the diagonal", "ours": 87.5, "paper": 95.0} in numbers
     text = (out / "REPORT.md").read_text()
-    assert "SIMULATED" in text and "| Table X | a | 75.00 | 50.00 | -25.00 | 04_quick |" in text
-    assert "| p is easy | held |" in text and "| q is easy | **not held** |" in text
+    assert "SIMULATED" in text and "| Table X | a | 75.00 | 50.00 (no interval) | not given | -25.00 | 04_quick |" in text
+    assert "| p is easy | held (no evidence) |" in text and "| q is easy | **not held** (no evidence) |" in text
     assert "[04_quick.ipynb](04_quick.ipynb)" in text
     assert "<table>" in (out / "REPORT.html").read_text()
     assert not (project / "results" / "REPORT.md").exists()  # the top-level report is the default profile's

@@ -8,9 +8,12 @@ and tables, its numbers beside the paper's, its claims with verdicts; `forensicl
 is typed by hand: every number comes from those files. `report.json` holds the same content for programs
 (schema: `forensiclib/schemas/report.schema.json`).
 
-Sections: a summary per notebook (paper section, data, wall time, peak memory, claims held, executed notebook);
-the checklist of the papers' claims with held / not held on this run; every number compared with the paper's and
-the difference in points; each notebook's tables (inline) and figures; the provenance of the run.
+Sections: a summary per notebook (paper section, data, wall time, peak memory, its claims' verdicts, executed
+notebook); the checklist of the papers' claims with their verdict on this run (held, not held, inconclusive, not
+meaningful at this size; `forensiclib.stats`) and the evidence that decided it; every number compared with the
+paper's, with its interval and test size, and the difference in points; each notebook's tables (inline) and
+figures; the provenance of the run. `check_complete` lists the numbers without an interval or test size and the
+claims decided without evidence (records from notebooks that do not pass them yet read "no interval").
 """
 
 from __future__ import annotations
@@ -21,10 +24,14 @@ from pathlib import Path
 
 from ..cache import write_text_atomic
 from ..paths import project_root
+from ..stats import VERDICTS
+from .session import INTERVAL_FIELDS
 
-__all__ = ["build_report", "collect_report", "render_markdown", "render_html", "validate"]
+__all__ = ["build_report", "collect_report", "render_markdown", "render_html", "validate", "check_complete"]
 
-REPORT_VERSION = 1
+REPORT_VERSION = 2
+#: Every verdict a claim can carry in the report: the evidence's four, and "not tested".
+CLAIM_VERDICTS = (*VERDICTS, "not tested")
 _PAPERS = {"Amerini": "paper 1 (Amerini et al. 2017)", "Mayer": "paper 2 (Mayer, Bayar, Stamm 2018)"}
 
 
@@ -54,6 +61,23 @@ def _read_json(path: Path) -> dict:
         return {}
 
 
+def _comparison(record: dict) -> dict:
+    """A comparison with every field, None where a record (an older one, or a plain number) lacks it."""
+    fields = ("table", "item", "ours", "paper", *INTERVAL_FIELDS)
+    return {key: record.get(key) for key in fields}
+
+
+def _claim(record: dict) -> dict:
+    """A claim with every field; a record that has only `holds` gets the verdict it stands for, without evidence."""
+    verdict = record.get("verdict") or {True: "held", False: "not held"}.get(record.get("holds"), "not tested")
+    return {"claim": record.get("claim", ""), "verdict": verdict, "holds": {"held": True, "not held": False}.get(verdict),
+            "detail": record.get("detail", ""), "evidence": record.get("evidence"), "estimate": record.get("estimate")}
+
+
+def _count(claims: list[dict]) -> dict:
+    return {name: sum(c["verdict"] == name for c in claims) for name in CLAIM_VERDICTS}
+
+
 def collect_report(profile: str, *, results_root: Path | None = None, root: Path | None = None) -> dict:
     """The report's content as one JSON-ready dict (what `report.json` holds)."""
     root = root or project_root()
@@ -64,7 +88,7 @@ def collect_report(profile: str, *, results_root: Path | None = None, root: Path
         record = _read_json(out_dir / name / "session.json")
         title = _notebook_title(name, root)
         data = record.get("data") or []
-        claims = record.get("claims") or []
+        claims = [_claim(c) for c in record.get("claims") or []]
         notebooks.append({
             "notebook": name,
             "title": title,
@@ -76,9 +100,10 @@ def collect_report(profile: str, *, results_root: Path | None = None, root: Path
             "peak_rss_mb": entry.get("peak_rss_mb"),
             "finished": entry.get("finished"),
             "outputs": [{**o, "file": f"{name}/{o['file']}"} for o in record.get("outputs") or []],
-            "comparisons": record.get("comparisons") or [],
+            "comparisons": [_comparison(c) for c in record.get("comparisons") or []],
             "claims": claims,
-            "claims_held": sum(c["holds"] is True for c in claims),
+            "claims_held": sum(c["verdict"] == "held" for c in claims),
+            "verdicts": _count(claims),
         })  # fmt: skip
     codes = {json.dumps(e.get("code"), sort_keys=True) for e in (manifest.get("notebooks") or {}).values()}
     environments = [e.get("environment") for e in (manifest.get("notebooks") or {}).values() if e.get("environment")]
@@ -91,12 +116,66 @@ def collect_report(profile: str, *, results_root: Path | None = None, root: Path
         "max_peak_rss_mb": manifest.get("max_peak_rss_mb"),
         "code": [json.loads(c) for c in sorted(codes)],
         "environment": environments[-1] if environments else None,
+        "verdicts": {name: sum(b["verdicts"][name] for b in notebooks) for name in CLAIM_VERDICTS},
         "notebooks": notebooks,
     }
 
 
+def check_complete(report: dict) -> list[str]:
+    """What in a report (`collect_report`'s dict, or `report.json` read back) lacks its evidence.
+
+    Every number of ours must carry a test size and an interval, and every claim one of the verdicts decided by
+    evidence (`stats.VERDICTS`) with its evidence line. Returns one line per gap (empty when complete), e.g.
+    `"04_quick: Table X / a: no interval, no test size"`.
+    """
+    gaps = []
+    for book in report.get("notebooks") or []:
+        for c in book.get("comparisons") or []:
+            if c.get("ours") is None:
+                continue
+            missing = [what for what, ok in (("no interval", c.get("low") is not None and c.get("high") is not None),
+                                             ("no test size", c.get("n") is not None)) if not ok]  # fmt: skip
+            if missing:
+                gaps.append(f"{book['notebook']}: {c.get('table')} / {c.get('item')}: {', '.join(missing)}")
+        for c in book.get("claims") or []:
+            claim = _claim(c)
+            if claim["verdict"] not in VERDICTS:
+                gaps.append(f"{book['notebook']}: claim {claim['claim']!r}: {claim['verdict']}")
+            elif not claim["evidence"]:
+                gaps.append(f"{book['notebook']}: claim {claim['claim']!r}: {claim['verdict']} without evidence")
+    return gaps
+
+
 def _pct(value) -> str:
     return "" if value is None else f"{value:.2f}"
+
+
+def _with_interval(c: dict) -> str:
+    """`71.38 [65.20, 77.00]`, or `50.00 (no interval)` for a plain number."""
+    if c["ours"] is None:
+        return ""
+    if c["low"] is None or c["high"] is None:
+        return f"{c['ours']:.2f} (no interval)"
+    level = "" if c["confidence"] in (None, 0.95) else f" ({c['confidence']:.0%})"
+    return f"{c['ours']:.2f} [{c['low']:.2f}, {c['high']:.2f}]{level}"
+
+
+def _test_size(c: dict) -> str:
+    if c["ours"] is None:
+        return ""
+    if c["n"] is None:
+        return "not given"
+    return f"{c['n']} {c['n_label']}" + (f", {c['n_units']} {c['units_label']}" if c["n_units"] is not None else "")
+
+
+def _verdict_counts(counts: dict) -> str:
+    """`2 held, 1 not held, 3 inconclusive` (verdicts with none left out)."""
+    return ", ".join(f"{n} {name}" for name, n in counts.items() if n) or "none checked"
+
+
+def _verdict_cell(c: dict) -> str:
+    name = "**not held**" if c["verdict"] == "not held" else c["verdict"]
+    return name + (" (no evidence)" if not c["evidence"] and c["verdict"] != "not tested" else "")
 
 
 def _minutes(seconds) -> str:
@@ -122,32 +201,43 @@ def render_markdown(report: dict, *, tables_dir: Path | None = None, link_prefix
               f"{report['max_peak_rss_mb'] or '?'} MB. The executed notebooks linked below are written by "
               "`make reproduce` and are not kept in git; the figures and tables are.", ""]  # fmt: skip
 
-    lines += ["## Summary", "", "| notebook | paper | data | wall time | peak memory | claims held | executed notebook |",
+    lines += ["## Summary", "", "| notebook | paper | data | wall time | peak memory | claims | executed notebook |",
               "|---|---|---|---|---|---|---|"]  # fmt: skip
     for b in books:
         data = "simulated" if b["simulated"] else ("real" if b["simulated"] is False else "?")
-        held = f"{b['claims_held']} of {len(b['claims'])}" if b["claims"] else "none checked"
+        held = _verdict_counts(b["verdicts"])
         peak = f"{b['peak_rss_mb']:.0f} MB" if b["peak_rss_mb"] is not None else "?"
         lines.append(f"| [{b['notebook']}](#{b['notebook']}) | {b['paper']} | {data} | "
                      f"{_minutes(b['wall_time_s'])} | {peak} | {held} | [{b['executed']}]({link_prefix}{b['executed']}) |")  # fmt: skip
 
     lines += ["", "## The papers' claims, checked on this run", "",
-              "| paper | claim | on this run | detail | notebook |", "|---|---|---|---|---|"]  # fmt: skip
-    verdict = {True: "held", False: "**not held**", None: "not tested"}
+              "A claim is held or not held only when the 95% interval of the difference it is about excludes the "
+              "boundary; otherwise it is inconclusive. A comparison in which a number reaches its chance level within "
+              "its interval is not meaningful at this size.", "",
+              "| paper | claim | on this run | evidence | detail | notebook |", "|---|---|---|---|---|---|"]  # fmt: skip
     for b in books:
         for c in b["claims"]:
-            lines.append(f"| {b['paper']} | {c['claim']} | {verdict[c['holds']]} | {c['detail']} | {b['notebook']} |")
+            lines.append(f"| {b['paper']} | {c['claim']} | {_verdict_cell(c)} | {c['evidence'] or ''} | {c['detail']} "
+                         f"| {b['notebook']} |")  # fmt: skip
     n_claims = sum(len(b["claims"]) for b in books)
-    n_held = sum(b["claims_held"] for b in books)
-    lines += ["", f"{n_held} of {n_claims} claims held on this run.", ""]
+    unsupported = sum(1 for b in books for c in b["claims"] if not c["evidence"] and c["verdict"] != "not tested")
+    lines += ["", f"Of {n_claims} claims on this run: {_verdict_counts(report['verdicts'])}"
+              + (f"; {unsupported} decided without evidence (no interval)." if unsupported else "."), ""]  # fmt: skip
 
     lines += ["## Reproduced beside published", "",
-              "Percent; the difference is ours minus the paper's, in percentage points.", "",
-              "| table or figure | what | paper | ours | difference | notebook |", "|---|---|---|---|---|---|"]  # fmt: skip
+              "Percent; ours with its 95% interval and the test size behind it; the difference is ours minus the "
+              "paper's, in percentage points.", "",
+              "| table or figure | what | paper | ours [95% interval] | n | difference | notebook |",
+              "|---|---|---|---|---|---|---|"]  # fmt: skip
     for b in books:
         for c in b["comparisons"]:
             diff = "" if c["ours"] is None or c["paper"] is None else f"{c['ours'] - c['paper']:+.2f}"
-            lines.append(f"| {c['table']} | {c['item']} | {_pct(c['paper'])} | {_pct(c['ours'])} | {diff} | {b['notebook']} |")
+            lines.append(f"| {c['table']} | {c['item']} | {_pct(c['paper'])} | {_with_interval(c)} | {_test_size(c)} "
+                         f"| {diff} | {b['notebook']} |")  # fmt: skip
+    gaps = check_complete(report)
+    if gaps:
+        lines += ["", f"{len(gaps)} numbers or claims of this run lack an interval, a test size or evidence "
+                  "(`report.check_complete`)."]  # fmt: skip
     lines.append("")
 
     lines += ["## The notebooks", ""]
@@ -202,12 +292,21 @@ def render_html(markdown_text: str, title: str) -> str:
             f"<body>\n{body}</body></html>\n")  # fmt: skip
 
 
-def validate(report: dict) -> None:
-    """Check a report dict against `schemas/report.schema.json` (raises `jsonschema.ValidationError`)."""
+def validate(report: dict, *, complete: bool = False) -> None:
+    """Check a report dict against `schemas/report.schema.json` (raises `jsonschema.ValidationError`).
+
+    With `complete`, also require every number to carry its interval and test size and every claim a verdict
+    with its evidence (`check_complete`); raises `ValueError` listing what lacks them.
+    """
     import jsonschema
 
     schema = json.loads((Path(__file__).parent / "schemas" / "report.schema.json").read_text())
     jsonschema.validate(report, schema)
+    gaps = check_complete(report) if complete else []
+    if gaps:
+        shown = "; ".join(gaps[:10]) + (f"; and {len(gaps) - 10} more" if len(gaps) > 10 else "")
+        raise ValueError(f"Expected every number with an interval and a test size, and every claim decided by "
+                         f"evidence. Received {len(gaps)} without: {shown}")  # fmt: skip
 
 
 def build_report(profile: str = "default", *, results_root: str | Path | None = None, root: Path | None = None) -> list[Path]:

@@ -4,13 +4,14 @@
     session.record_data(simulated=True, description="UCID-social-like set, 16 sources")
     session.save_figure(fig, "quantization_table", title="The file's quantization table")
     session.save_confusion(matrix, classes, "table_I", published=paper_matrix, title="Table I: UCID social, patch level")
-    session.compare("Sec. 5.1: single task", [("manipulation", 0.51, 0.996)])
-    session.save_claims([("The controlled set is the easiest", True, "92.5% vs 72.7%")])
+    session.compare("Sec. 5.1: single task", [("manipulation", accuracy_estimate(y, pred), 0.996)])
+    session.save_claims([("The controlled set is the easiest", verdict(paired_difference(...)), "92.5% vs 72.7%")])
 
 Everything saved goes to `results/<profile>/<notebook>/`, each file written to a temporary name and renamed;
 `start_session` empties that folder first, so it holds this run's outputs only. Besides the files, the session keeps `session.json` up to date: the
 data the notebook ran on, each figure and table in the order saved, every number compared with the
-paper's, each claim with its verdict, and the `forensiclib` modules the kernel had loaded (what the
+paper's (with its interval and test size when given as a `stats.Estimate`; "no interval" otherwise), each
+claim with its verdict and the evidence that decided it (a `stats.Verdict`), and the `forensiclib` modules the kernel had loaded (what the
 runner's incremental re-runs depend on). `forensiclib.runner.report` builds the reviewer's report from it.
 
 The notebook runner (`forensiclib.runner.reproduce`) also exports the seed and determinism settings to the
@@ -34,10 +35,16 @@ import numpy as np
 from ..cache import write_atomic, write_text_atomic
 from ..paths import results_dir
 
-__all__ = ["Session", "start_session", "seed_everything", "SESSION_FILE", "claims_markdown"]
+__all__ = ["Session", "start_session", "seed_everything", "SESSION_FILE", "claims_markdown", "comparison_record",
+           "claim_record"]
 
 #: The record each notebook keeps in its output folder.
 SESSION_FILE = "session.json"
+
+#: What a comparison record holds about its number's uncertainty (None when the notebook gave a plain number).
+INTERVAL_FIELDS = ("low", "high", "confidence", "method", "n", "n_label", "n_units", "units_label")
+_CLAIM_LABELS = {"held": "HELD", "not held": "NOT HELD", "inconclusive": "INCONCLUSIVE",
+                 "not meaningful at this size": "NOT MEANINGFUL AT THIS SIZE", "not tested": "NOT TESTED"}
 
 
 def seed_everything(seed: int) -> None:
@@ -67,12 +74,61 @@ def _number(value) -> float | None:
     return value if math.isfinite(value) else None
 
 
+def _rounded(value) -> float | None:
+    value = _number(value)
+    return None if value is None else round(value, 4)
+
+
+def comparison_record(table: str, what, ours, paper, *, scale: float = 1.0) -> dict:
+    """One number beside the paper's, as `session.json` keeps it.
+
+    `ours` is a plain number (multiplied by `scale`; its interval fields are None: "no interval") or a
+    `stats.Estimate` (in percent or points already; its interval and test sizes are kept). `paper` may be None.
+    """
+    from ..stats import Estimate
+
+    paper = _number(paper)
+    paper = None if paper is None else round(paper * scale, 4)
+    if not isinstance(ours, Estimate):
+        ours = _number(ours)
+        return {"table": str(table), "item": str(what), "ours": None if ours is None else round(ours * scale, 4),
+                "paper": paper, **dict.fromkeys(INTERVAL_FIELDS)}  # fmt: skip
+    return {"table": str(table), "item": str(what), "ours": _rounded(ours.value), "paper": paper,
+            "low": _rounded(ours.low), "high": _rounded(ours.high), "confidence": ours.confidence,
+            "method": ours.method, "n": int(ours.n), "n_label": ours.n_label,
+            "n_units": None if ours.n_units is None else int(ours.n_units),
+            "units_label": None if ours.n_units is None else ours.units_label}  # fmt: skip
+
+
+def claim_record(claim: str, verdict, detail: str = "") -> dict:
+    """One claim as `session.json` keeps it: `verdict` a `stats.Verdict` (decided by its evidence), or, from a
+    notebook that does not pass one yet, a bool (`"held"` / `"not held"` without evidence) or None (not tested)."""
+    from ..stats import Verdict
+
+    record = {"claim": str(claim), "detail": str(detail)}
+    if isinstance(verdict, Verdict):
+        return {**record, "verdict": verdict.verdict, "holds": verdict.holds, "evidence": verdict.reason,
+                "estimate": None if verdict.estimate is None else verdict.estimate.to_dict()}  # fmt: skip
+    if verdict is not None and not isinstance(verdict, (bool, np.bool_)):
+        raise ValueError(f"Expected a stats.Verdict, a bool or None (not tested) for {claim!r}. "
+                         f"Received: {verdict!r}")  # fmt: skip
+    name = "not tested" if verdict is None else "held" if verdict else "not held"
+    return {**record, "verdict": name, "holds": None if verdict is None else bool(verdict), "evidence": None,
+            "estimate": None}  # fmt: skip
+
+
 def claims_markdown(claims: Sequence[dict]) -> str:
-    """The claims as a markdown list: `- HOLDS: claim (detail)`."""
-    verdict = {True: "HOLDS", False: "DOES NOT HOLD", None: "NOT TESTED"}
-    return "\n".join(
-        f"- {verdict[c['holds']]}: {c['claim']}" + (f" ({c['detail']})" if c["detail"] else "") for c in claims
-    )
+    """The claims as a markdown list: `- HELD: claim (detail). Evidence: ...`; a verdict given without
+    evidence reads `(no evidence)`."""
+    lines = []
+    for c in claims:
+        name = c.get("verdict") or {True: "held", False: "not held"}.get(c.get("holds"), "not tested")
+        label = _CLAIM_LABELS.get(name, name.upper())
+        if not c.get("evidence") and name != "not tested":
+            label += " (no evidence)"
+        line = f"- {label}: {c['claim']}" + (f" ({c['detail']})" if c.get("detail") else "")
+        lines.append(line + (f". Evidence: {c['evidence']}" if c.get("evidence") else ""))
+    return "\n".join(lines)
 
 
 @dataclasses.dataclass
@@ -114,23 +170,39 @@ class Session:
         self._add("outputs", {"kind": "figure", "file": path.name, "title": title or name.replace("_", " ")})
         return path
 
-    def save_confusion(self, matrix, class_names, name: str, *, published=None, title: str = "") -> Path:
+    def save_confusion(self, matrix, class_names, name: str, *, published=None, title: str = "",
+                       mean_diagonal=None, rates=None) -> Path:  # fmt: skip
         """Save a percent confusion matrix as `<name>.csv` and `<name>.md` (with the paper's numbers if given).
 
         With `published`, the mean of the diagonal (ours and the paper's) is also recorded as a comparison
-        under `title`, as is each class's true-positive rate.
+        under `title`, as is each class's true-positive rate. `mean_diagonal` and `rates` (from
+        `stats.class_rate_estimates`) give those numbers their intervals and test sizes; given without
+        `published`, they are recorded with no paper number.
         """
         from ..evaluate import confusion_table
+        from ..stats import Estimate
 
         matrix = np.asarray(matrix, dtype=float)
+        diagonal = np.diag(matrix)
+        if mean_diagonal is not None and not (isinstance(mean_diagonal, Estimate)
+                                              and np.isclose(mean_diagonal.value, np.nanmean(diagonal), atol=0.01)):
+            raise ValueError(f"Expected mean_diagonal an Estimate of the matrix's mean diagonal "
+                             f"({np.nanmean(diagonal):.2f}). Received: {mean_diagonal}")  # fmt: skip
+        if rates is not None:
+            values = [r.value if isinstance(r, Estimate) else None for r in rates]
+            if len(values) != len(class_names) or any(
+                    v is None or not np.isclose(v, d, atol=0.01, equal_nan=True) for v, d in zip(values, diagonal)):
+                raise ValueError(f"Expected rates: one Estimate per class ({len(class_names)}) of the matrix's "
+                                 f"diagonal {np.round(diagonal, 2).tolist()}. Received: {values}")  # fmt: skip
         rows = [",".join(["true/predicted", *class_names])]
         rows += [",".join([c, *(f"{v:.2f}" for v in row)]) for c, row in zip(class_names, matrix)]
         write_text_atomic(self.output_dir / f"{name}.csv", "\n".join(rows) + "\n")
         title = title or name.replace("_", " ")
-        if published is not None:
-            paper = np.asarray(published, dtype=float)
-            items = [("mean of the diagonal", np.nanmean(np.diag(matrix)), np.mean(np.diag(paper)))]
-            items += [(f"TPR {c}", matrix[i, i], paper[i, i]) for i, c in enumerate(class_names)]
+        if published is not None or mean_diagonal is not None or rates is not None:
+            paper = np.diag(np.asarray(published, dtype=float)) if published is not None else [None] * len(diagonal)
+            ours = [mean_diagonal or np.nanmean(diagonal), *(rates or diagonal)]
+            items = [("mean of the diagonal", ours[0], None if published is None else np.mean(paper))]
+            items += [(f"TPR {c}", ours[1 + i], paper[i]) for i, c in enumerate(class_names)]
             self.compare(title, items, unit="%")
         return self.save_text(confusion_table(matrix, class_names, published=published) + "\n", f"{name}.md", title=title)
 
@@ -144,30 +216,25 @@ class Session:
     def compare(self, table: str, items: Sequence[tuple], *, unit: str = "fraction") -> None:
         """Record numbers beside the paper's: `items` are `(what, ours, paper)`; `paper` may be None.
 
-        `unit` is `"fraction"` (0..1, shown in percent) or `"%"`; the report lists every comparison with
-        its difference in percentage points.
+        `ours` is a `stats.Estimate` (its interval and test sizes are recorded; it is in percent already) or a
+        plain number, recorded with "no interval". `unit` is that of the plain numbers and of `paper`:
+        `"fraction"` (0..1, shown in percent) or `"%"`; the report lists every comparison with its difference in
+        percentage points.
         """
         if unit not in ("fraction", "%"):
             raise ValueError(f"Expected unit 'fraction' or '%'. Received: {unit!r}")
         scale = 100.0 if unit == "fraction" else 1.0
         for what, ours, paper in items:
-            ours, paper = _number(ours), _number(paper)
-            self._add("comparisons", {
-                "table": table, "item": str(what),
-                "ours": None if ours is None else round(ours * scale, 4),
-                "paper": None if paper is None else round(paper * scale, 4),
-            })  # fmt: skip
+            self._add("comparisons", comparison_record(table, what, ours, paper, scale=scale))
 
     def save_claims(self, claims: Sequence[tuple]) -> str:
-        """Record the paper's claims checked on this run: `(claim, holds, detail)` with `holds` a bool.
+        """Record the paper's claims checked on this run: `(claim, verdict, detail)`.
 
-        Writes `claims.md` and returns its markdown (for `display(Markdown(...))`).
+        `verdict` is a `stats.Verdict` (held, not held, inconclusive or not meaningful at this size, with the
+        evidence line that decided it); a bool or None is still accepted and recorded as a verdict without
+        evidence. Writes `claims.md` and returns its markdown (for `display(Markdown(...))`).
         """
-        entries = []
-        for claim, holds, detail in claims:
-            if holds is not None and not isinstance(holds, (bool, np.bool_)):
-                raise ValueError(f"Expected holds a bool (or None if not tested) for {claim!r}. Received: {holds!r}")
-            entries.append({"claim": str(claim), "holds": None if holds is None else bool(holds), "detail": str(detail)})
+        entries = [claim_record(claim, verdict, detail) for claim, verdict, detail in claims]
         self.record.setdefault("claims", []).extend(entries)
         text = claims_markdown(self.record["claims"])
         write_text_atomic(self.output_dir / "claims.md", text + "\n")
