@@ -310,22 +310,61 @@ def validate(report: dict, *, complete: bool = False) -> None:
 
 
 def build_report(profile: str = "default", *, results_root: str | Path | None = None, root: Path | None = None) -> list[Path]:
-    """Write `REPORT.md`, `REPORT.html` and `report.json` into `<results>/<profile>/`, and for the default
-    profile also `<results>/REPORT.md` and `REPORT.html` (the ones committed to the repository).
+    """Write `REPORT.md`, `REPORT.html` and `report.json` of a profile's run.
+
+    The report goes to `<results>/<profile>/`, except the default profile's, which goes to `<results>/` (the one
+    committed to the repository, linking into `default/`). For the default profile in the project's own results
+    folder, the README's headline is rewritten from the report (`readme_headline`).
 
     Returns the paths written.
     """
     root = root or project_root()
+    own_results = results_root is None
     results_root = Path(results_root or root / "results")
     out_dir = results_root / profile
     report = collect_report(profile, results_root=results_root, root=root)
     validate(report)
     title = f"Reproduction report: {profile}"
-    targets = [(out_dir, "")] + ([(results_root, f"{profile}/")] if profile == "default" else [])
-    written = []
-    for folder, prefix in targets:
-        text = render_markdown(report, tables_dir=out_dir, link_prefix=prefix)
-        written.append(write_text_atomic(folder / "REPORT.md", text))
-        written.append(write_text_atomic(folder / "REPORT.html", render_html(text, title)))
-    written.append(write_text_atomic(out_dir / "report.json", json.dumps(report, indent=1) + "\n"))
+    folder, prefix = (results_root, f"{profile}/") if profile == "default" else (out_dir, "")
+    text = render_markdown(report, tables_dir=out_dir, link_prefix=prefix)
+    written = [write_text_atomic(folder / "REPORT.md", text),
+               write_text_atomic(folder / "REPORT.html", render_html(text, title)),
+               write_text_atomic(out_dir / "report.json", json.dumps(report, indent=1) + "\n")]  # fmt: skip
+    readme = root / "README.md"
+    if profile == "default" and own_results and readme.is_file() and _HEADLINE.search(readme.read_text()):
+        updated = _HEADLINE.sub(lambda m: m[1] + readme_headline(report) + m[3], readme.read_text(), count=1)
+        if updated != readme.read_text():
+            written.append(write_text_atomic(readme, updated))
     return written
+
+
+_HEADLINE = re.compile(r"(<!-- headline:[^>]*-->\n)(.*?)(<!-- /headline -->)", re.S)
+
+
+def readme_headline(report: dict | str | Path) -> str:
+    """The README's headline: the verdict counts of a run and what it ran on, from its `report.json` (or dict).
+
+    Read from the report, never typed, so the README cannot claim more than the run found.
+    """
+    if not isinstance(report, dict):
+        report = json.loads(Path(report).read_text())
+    claims = [_claim(c) for b in report.get("notebooks", []) for c in b.get("claims", [])]
+    counts = _count(claims)
+    books = report.get("notebooks", [])
+    data = f"{sum(bool(b.get('simulated')) for b in books)} of its {len(books)} notebooks on **simulated** data"
+    unproven = sum(c["verdict"] in ("held", "not held") and not c.get("evidence") for c in claims)
+    code = report.get("code") or [{}]
+    commit = ", ".join(f"`{c.get('commit', '?')[:7]}`" + (" (uncommitted changes)" if c.get("dirty") else "") for c in code)
+    environment = report.get("environment") or {}
+    wall = report.get("total_wall_time_s")
+    when = (report.get("generated") or "")[:10]
+    ran = f"{wall / 60:.1f} min on {environment.get('cpu_count', '?')} CPU cores" if wall else "wall time unknown"
+    decided = [f"**{counts[v]} {v}**" for v in CLAIM_VERDICTS if counts.get(v)]
+    return (
+        f"The last committed run of `make reproduce` ({report.get('profile', {}).get('name', '?')} profile, {when}, "
+        f"commit {commit}, {ran}; {data}) checked {len(claims)} of the papers' claims: " + ", ".join(decided) + "."
+        + (f" {unproven} of these verdicts were decided on point estimates alone, without an interval." if unproven
+           else " A claim is held or not held only when the 95% interval of the difference it is about decides it.")
+        + " The numbers, intervals, test sizes and evidence are in [`results/REPORT.md`](results/REPORT.md). Results"
+        " on simulated data test the methods, not the papers' numbers.\n"
+    )
