@@ -134,6 +134,7 @@ _EXPORTS = {
     "verdict": "stats",
     "across_seeds": "stats",
     "seed_verdict": "stats",
+    "markdown_table": "tables",
 }
 
 __all__ = sorted(_EXPORTS)

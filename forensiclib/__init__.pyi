@@ -109,6 +109,7 @@ from .stats import (
     unpaired_difference as unpaired_difference,
     verdict as verdict,
 )
+from .tables import markdown_table as markdown_table
 from .training import (
     TrainResult as TrainResult,
     early_stopping as early_stopping,

@@ -133,8 +133,8 @@ def confusion_table(matrix: np.ndarray, class_names, *, published: np.ndarray | 
         raise ValueError(f"Expected a {len(names)}x{len(names)} matrix for {names}. Received shape {matrix.shape}")
     if published is not None and np.shape(published) != matrix.shape:
         raise ValueError(f"Expected published numbers of shape {matrix.shape}. Received {np.shape(published)}")
-    cell = (lambda i, j: f"{matrix[i, j]:.2f}") if published is None else (
-        lambda i, j: f"{matrix[i, j]:.2f} ({published[i][j]:.2f})")  # fmt: skip
-    lines = ["| true \\ predicted (%) | " + " | ".join(names) + " |", "|---" * (len(names) + 1) + "|"]
-    lines += [f"| {name} | " + " | ".join(cell(i, j) for j in range(len(names))) + " |" for i, name in enumerate(names)]
-    return "\n".join(lines)
+    from .tables import markdown_table
+
+    rows = [[name, *(matrix[i, j] if published is None else f"{matrix[i, j]:.2f} ({published[i][j]:.2f})"
+                     for j in range(len(names)))] for i, name in enumerate(names)]  # fmt: skip
+    return markdown_table(["true \\ predicted (%)", *names], rows, digits=2)

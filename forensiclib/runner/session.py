@@ -213,6 +213,16 @@ class Session:
                               "title": title or Path(name).stem.replace("_", " ")})  # fmt: skip
         return path
 
+    def save_table(self, columns: Sequence[str], rows: Sequence[Sequence], name: str, *, title: str = "",
+                   digits: int = 1) -> str:
+        """Save a table as `<name>.md` (`tables.markdown_table`: numbers, `stats.Estimate`s with their intervals,
+        None as `-`); returns its markdown (for `display(Markdown(...))`)."""
+        from ..tables import markdown_table
+
+        text = markdown_table(columns, rows, digits=digits)
+        self.save_text(text + "\n", f"{name}.md", title=title)
+        return text
+
     def compare(self, table: str, items: Sequence[tuple], *, unit: str = "fraction") -> None:
         """Record numbers beside the paper's: `items` are `(what, ours, paper)`; `paper` may be None.
 
