@@ -30,6 +30,7 @@ import dataclasses
 import math
 import multiprocessing
 import os
+import signal
 import threading
 import typing
 import warnings
@@ -388,8 +389,21 @@ def _worker_pool(n_workers: int) -> ProcessPoolExecutor:
             _pool = None
         if _pool is None:
             context = multiprocessing.get_context("spawn")
-            _pool = (n_workers, ProcessPoolExecutor(n_workers, mp_context=context, initializer=_pad_heap))
+            _pool = (n_workers, ProcessPoolExecutor(n_workers, mp_context=context, initializer=_start_worker))
         return _pool[1]
+
+
+def _start_worker() -> None:
+    """Initializer of the pool's workers: they ignore SIGINT, and keep the heap pad of `_pad_heap`.
+
+    The workers share the process group of the process that started them, and a Jupyter kernel's manager sends
+    SIGINT to the kernel's whole group (to interrupt a cell, and before every shutdown): each idle worker then
+    died in `KeyboardInterrupt` and printed its traceback. An interruption is the parent's to handle: it sees
+    `KeyboardInterrupt` and shuts the pool down (`extract_features`, `_discard_pool`), which lets the workers
+    finish their current chunk and exit.
+    """
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    _pad_heap()
 
 
 @atexit.register
