@@ -1,6 +1,9 @@
 """The notebook runner, on a throw-away project of tiny notebooks."""
 
 import json
+import re
+import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -271,3 +274,67 @@ def test_data_folder_points_the_notebooks_that_take_it_at_real_datasets(project,
     with pytest.raises(ParameterError, match=r"holds none of the expected dataset folders ucid_social, public_social, "
                                              r"iplab, dresden \(found: photos\)"):
         runner.reproduce("smoke", ["04_real"], data=data)
+
+
+_POOL_AND_TENSORFLOW = """\
+import os, warnings
+import keras
+import numpy as np
+import forensiclib as fl
+from forensiclib import training
+rng = np.random.default_rng(seed)
+folder = os.path.join(os.environ["FORENSICLIB_RESULTS"], profile, "images")
+os.makedirs(folder, exist_ok=True)
+images = rng.integers(0, 256, (4, 96, 96, 3), dtype=np.uint8)
+paths = [fl.encode_jpeg(image, os.path.join(folder, f"{i}.jpg"), quality=90) for i, image in enumerate(images)]
+assert len(fl.extract_features(paths, n_jobs=2, cache_dir=False, progress=False).paths) == 4
+def build():
+    model = keras.Sequential([keras.Input((4,)), keras.layers.Dense(2)])
+    model.compile("sgd", "sparse_categorical_crossentropy")
+    return model
+training.train(build, rng.normal(size=(32, 4)).astype("float32"), rng.integers(0, 2, 32), epochs=1, batch_size=8,
+               verbose=0)
+warnings.warn("a warning of the notebook's own")
+os.write(2, b"a line of the notebook's own on stderr\\n")
+"""
+#: A line of TensorFlow's C++ log (`E0000 00:00:1795981841.229814    6882 node_def_util.cc:682] ...`).
+TF_LOG_LINE = re.compile(r"^[IWEF]\d{4} \d\d:\d\d:\d\d\.\d+ +\d+ [\w./-]+:\d+\]", re.MULTILINE)
+
+
+@pytest.mark.slow
+def test_console_has_no_tracebacks_or_library_noise_and_keeps_the_notebooks_own_output(project, capfd, monkeypatch):
+    """A notebook that extracts features with the worker pool and trains with TensorFlow, under the runner: the
+    console shows progress and the result, not the workers' tracebacks at the kernel's shutdown, TensorFlow's C++
+    log or the kernel's transport warning; what the notebook itself writes to stderr still shows."""
+    monkeypatch.delenv("TF_CPP_MIN_LOG_LEVEL", raising=False)  # the runner's own setting, not the caller's
+    make_notebook(project / "notebooks" / "04_pool.ipynb", _POOL_AND_TENSORFLOW)
+    capfd.readouterr()
+    (result,) = runner.reproduce("smoke", ["04_pool"])
+    console = "".join(capfd.readouterr())
+    assert "[1/1] 04_pool done in" in console and "Executing:" in console, console
+    assert "Traceback" not in console and "KeyboardInterrupt" not in console, console
+    assert not TF_LOG_LINE.search(console) and "absl::InitializeLog" not in console, console
+    assert "without encryption" not in console, console
+    assert "a line of the notebook's own on stderr" in console, console
+    executed = result.output.read_text()
+    assert "a warning of the notebook's own" in executed  # Python warnings go where they always went
+
+
+def test_a_notebooks_error_reaches_the_console(project, capfd):
+    with pytest.raises(runner.NotebookFailed):
+        runner.reproduce("smoke", ["02_fail"])
+    console = "".join(capfd.readouterr())
+    assert "RuntimeError" in console and "boom" in console, console
+
+
+def test_the_kernel_drops_its_transport_warning_and_keeps_its_other_messages():
+    """`_KERNEL_MAIN` starts ipykernel with a filter on its application's log; here ipykernel's start stands in."""
+    stand_in = (
+        "import logging; from ipykernel import kernelapp; "
+        "log = logging.getLogger('IPKernelApp'); "
+        "kernelapp.launch_new_instance = lambda: [log.warning('Kernel is running over TCP without encryption. All "
+        "communication is sent in plain text.'), log.warning('another warning of the kernel')]\n"
+    )
+    out = subprocess.run([sys.executable, "-c", stand_in + runner._KERNEL_MAIN], capture_output=True, text=True,
+                         timeout=120, check=True)  # fmt: skip
+    assert "another warning of the kernel" in out.stderr and "without encryption" not in out.stderr, out.stderr
