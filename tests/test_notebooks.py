@@ -14,6 +14,8 @@ import pytest
 from forensiclib import reproduce as runner
 from forensiclib.report import validate
 
+pytestmark = pytest.mark.slow
+
 NOTEBOOKS = [path.stem for path in runner.list_notebooks()]
 SCHEMAS = Path(runner.__file__).parent / "schemas"
 

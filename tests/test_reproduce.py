@@ -96,6 +96,7 @@ def test_profile_errors(project):
         runner.load_profile("neg")
 
 
+@pytest.mark.slow
 def test_run_sets_seed_environment_working_directory_and_writes_results(project):
     results = runner.reproduce("smoke", ["01_record"], overrides={"rate": 0.25})
     assert results[0].output == project / "results" / "smoke" / "01_record.ipynb"
@@ -108,6 +109,7 @@ def test_run_sets_seed_environment_working_directory_and_writes_results(project)
     }  # fmt: skip
 
 
+@pytest.mark.slow
 def test_checkpointing_profile_turns_on_per_epoch_checkpoints(project):
     profile = {"time_limit_s": 120, "seed": 7, "checkpoint_each_epoch": True}
     (project / "params" / "long.yaml").write_text(yaml.safe_dump(profile))
@@ -125,11 +127,13 @@ def test_every_parameter_is_checked_before_anything_runs(project):
     assert not (project / "results").exists()
 
 
+@pytest.mark.slow
 def test_failing_notebook_is_reported(project):
     with pytest.raises(runner.NotebookFailed, match=r"02_fail failed under profile smoke \(exit 1\); see .*02_fail.ipynb"):
         runner.reproduce("smoke", ["02_fail"])
 
 
+@pytest.mark.slow
 def test_notebook_past_its_time_limit_is_stopped(project):
     start = time.perf_counter()
     with pytest.raises(runner.NotebookTimeout, match=r"03_sleep ran past the smoke profile's time limit of 8 s and was stopped"):
@@ -137,6 +141,7 @@ def test_notebook_past_its_time_limit_is_stopped(project):
     assert time.perf_counter() - start < 40
 
 
+@pytest.mark.slow
 def test_manifest_records_each_run_and_keeps_the_others(project):
     import hashlib
 
@@ -171,6 +176,7 @@ def test_manifest_records_each_run_and_keeps_the_others(project):
         jsonschema.validate({**manifest, "notebooks": {"x": {**entry, "outputs": {"a": "not a hash"}}}}, schema)
 
 
+@pytest.mark.slow
 def test_second_run_with_nothing_changed_runs_nothing(project):
     make_notebook(project / "notebooks" / "04_quick.ipynb", "x = 1")
     (first,) = runner.reproduce("smoke", ["04_quick"])
@@ -183,6 +189,7 @@ def test_second_run_with_nothing_changed_runs_nothing(project):
     assert not forced.skipped
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("change", ["parameter", "notebook", "output", "profile seed"])
 def test_a_change_runs_the_notebook_again(project, change, capsys):
     make_notebook(project / "notebooks" / "04_quick.ipynb", "x = 1")
@@ -202,6 +209,7 @@ def test_a_change_runs_the_notebook_again(project, change, capsys):
     assert "up to date" not in capsys.readouterr().out
 
 
+@pytest.mark.slow
 def test_library_change_reruns_only_the_notebooks_that_loaded_it(project, monkeypatch):
     """A notebook depends on the forensiclib modules its kernel loaded (recorded by its session)."""
     from forensiclib import manifest as manifest_module
@@ -221,6 +229,7 @@ def test_library_change_reruns_only_the_notebooks_that_loaded_it(project, monkey
     assert quick.skipped and not feats.skipped
 
 
+@pytest.mark.slow
 def test_report_is_built_from_the_records(project):
     from forensiclib.report import collect_report, validate
 
@@ -260,6 +269,7 @@ def test_dependencies_include_what_only_worker_processes_import():
     assert "forensiclib.unified" not in found and "forensiclib.report" not in found
 
 
+@pytest.mark.slow
 def test_data_folder_points_the_notebooks_that_take_it_at_real_datasets(project, tmp_path):
     parameters = PARAMETERS + 'iplab_dir = ""  # real IPLab folder\n'
     body = "import json, os\nopen(os.path.join(os.environ['FORENSICLIB_RESULTS'], profile, 'dir.json'), 'w').write(json.dumps(iplab_dir))"
@@ -320,6 +330,7 @@ def test_console_has_no_tracebacks_or_library_noise_and_keeps_the_notebooks_own_
     assert "a warning of the notebook's own" in executed  # Python warnings go where they always went
 
 
+@pytest.mark.slow
 def test_a_notebooks_error_reaches_the_console(project, capfd):
     with pytest.raises(runner.NotebookFailed):
         runner.reproduce("smoke", ["02_fail"])
