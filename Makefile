@@ -9,7 +9,7 @@ PARAMS  ?=
 DATA    ?=
 EX      ?=
 
-.PHONY: help setup reproduce report smoke test lab run exercise bench clean
+.PHONY: help setup reproduce report smoke test test-fast lab run exercise bench clean
 
 help:
 	@echo "make reproduce            run every notebook under the default profile (only what changed), then results/REPORT.md"
@@ -17,6 +17,7 @@ help:
 	@echo "make report               rebuild the report of the last run"
 	@echo "make exercise EX=<name>   run a teacher's exercise from exercises/ into results/exercises/<name>/ (no EX: list them)"
 	@echo "make test                 run the test suite (includes a smoke run of every notebook)"
+	@echo "make test-fast            the tests not marked slow (no notebook runs, fuzzing, crash or distributed tests), in under 2 minutes"
 	@echo "make run NB=<notebook> [PROFILE=smoke|default|paper] [PARAMS=file.yaml]"
 	@echo "make smoke                every notebook under the smoke profile"
 	@echo "make lab                  JupyterLab on notebooks/"
@@ -51,6 +52,9 @@ run: setup
 
 test: setup
 	$(BIN)/python -m pytest
+
+test-fast: setup
+	$(BIN)/python -m pytest -m "not slow"
 
 lab: setup
 	$(BIN)/python -m forensiclib kernel

@@ -25,6 +25,7 @@ def test_controlled_social_layout(controlled):
     assert "simulated, like UCID social" in controlled.description
 
 
+@pytest.mark.slow
 def test_same_seed_same_bytes_with_one_or_two_processes(tmp_path, controlled):
     again = builders.build_controlled_social(3, qualities=(50, 90), cache_dir=tmp_path, progress=False, n_jobs=2)
     assert again.files[0].parent.parent != controlled.files[0].parent.parent  # really built again

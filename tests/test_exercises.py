@@ -44,6 +44,7 @@ def test_unknown_exercise_lists_the_others():
         load_exercise("small_patch")
 
 
+@pytest.mark.slow
 def test_exercise_runs_into_its_own_folder(project):  # noqa: F811
     (project / "exercises").mkdir()
     (project / "params" / "default.yaml").write_text(yaml.safe_dump({"time_limit_s": 120, "seed": 3}))
@@ -61,6 +62,7 @@ def test_exercise_runs_into_its_own_folder(project):  # noqa: F811
     assert not (project / "results" / "default").exists()
 
 
+@pytest.mark.slow
 def test_drop_google_plus_runs_at_smoke_sizes(tmp_path, monkeypatch):
     """The shipped exercise that changes notebook 05's classes runs end to end (smoke sizes) and trains 7 classes."""
     import json

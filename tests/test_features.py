@@ -159,6 +159,31 @@ def test_batch_in_two_processes_equals_one(mixed_folder, patch_size, normalize):
     assert one.paths == two.paths and one.skipped == two.skipped
 
 
+
+_INTERRUPT = """
+import os, signal, sys, time
+import forensiclib as fl
+paths = sys.argv[1:]
+first = fl.extract_features(paths, n_jobs=2, cache_dir=False, progress=False)
+signal.signal(signal.SIGINT, signal.SIG_IGN)  # this process stands for the kernel, interrupted and carrying on
+os.killpg(os.getpgrp(), signal.SIGINT)  # as Jupyter interrupts a kernel (and does before shutting it down)
+time.sleep(1)
+again = fl.extract_features(paths, n_jobs=2, cache_dir=False, progress=False)
+assert (first.features == again.features).all()
+print("ok")
+"""
+
+
+def test_pool_workers_outlive_an_interrupt_of_their_process_group_and_exit_quietly(photo_jpegs):
+    """The kept pool's workers ignore SIGINT: a kernel's manager interrupts the kernel's whole process group before
+    it shuts the kernel down, and each idle worker used to die in KeyboardInterrupt and print its traceback."""
+    paths = [str(photo_jpegs[name, 75, "4:2:0"]) for name in ("chelsea", "coffee")]
+    out = subprocess.run([sys.executable, "-c", _INTERRUPT, *paths], capture_output=True, text=True, timeout=120,
+                         start_new_session=True)  # fmt: skip
+    assert out.returncode == 0 and out.stdout.strip() == "ok", out.stderr
+    assert "Traceback" not in out.stderr and "KeyboardInterrupt" not in out.stderr, out.stderr
+
+
 _FAULTS = """
 import resource, sys
 from forensiclib.provenance import features

@@ -86,6 +86,7 @@ def hostile(tmp_path_factory):
     return folder
 
 
+@pytest.mark.slow
 def test_feature_extraction_keeps_every_good_file_and_names_every_bad_one(hostile):
     start = time.perf_counter()
     with pytest.warns(UserWarning, match="files skipped"):
@@ -106,6 +107,7 @@ def test_feature_extraction_keeps_every_good_file_and_names_every_bad_one(hostil
     assert result.report().count("\n") >= len(reasons)
 
 
+@pytest.mark.slow
 def test_identify_answers_every_file(hostile, tmp_path):
     from .test_identifier import FakeResult
 
@@ -143,6 +145,7 @@ def test_dataset_loading_skips_bad_files_with_reasons(hostile, tmp_path):
     assert reasons["zero.jpg"] == "empty file" and reasons["self_link.jpg"].startswith("broken or looping link")
 
 
+@pytest.mark.slow
 def test_fuzzed_jpegs_give_the_right_features_or_the_librarys_error(tmp_path):
     count = 2000
     out = subprocess.run([sys.executable, "-m", "tests.fuzz_jpeg", "0", str(count), str(tmp_path)],

@@ -82,6 +82,7 @@ def _cli(*args):
     return subprocess.run([sys.executable, "-m", "forensiclib", *map(str, args)], capture_output=True, text=True)
 
 
+@pytest.mark.slow
 def test_command_line_identify(identifier_dir, shared_image, tmp_path):
     out = _cli("identify", "--model", identifier_dir, shared_image)
     assert out.returncode == 0, out.stderr
@@ -105,6 +106,7 @@ def test_command_line_measure_platform(tmp_path):
     assert out.returncode == 2 and "no such folder" in out.stderr
 
 
+@pytest.mark.slow
 def test_command_line_build_data(tmp_path):
     env_cache = {"FORENSICLIB_CACHE": str(tmp_path)}
     out = subprocess.run([sys.executable, "-m", "forensiclib", "build-data", "manipulations", "--size", "1"],

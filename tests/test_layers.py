@@ -36,6 +36,7 @@ def test_even_kernel_is_refused():
         BayarConstraint()(np.ones((4, 4, 1, 1), "float32"))
 
 
+@pytest.mark.slow
 def test_constraint_holds_at_initialisation_after_training_and_after_reload(tmp_path):
     keras.utils.set_random_seed(0)
     model = fl.compile_mislnet(fl.mislnet(3, input_size=32), learning_rate=0.05)

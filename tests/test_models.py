@@ -19,6 +19,7 @@ def test_mislnet_at_256_has_the_prototxt_shapes():
     assert model.get_layer("conv1").kernel.shape == (7, 7, 3, 96)
 
 
+@pytest.mark.slow
 def test_mislnet_at_64_builds_and_trains():
     model = fl.compile_mislnet(fl.mislnet(4, input_size=64))
     rng = np.random.default_rng(1)
@@ -52,6 +53,7 @@ def toy_histograms(n, rng):
     return x.reshape(n, 909), y
 
 
+@pytest.mark.slow
 def test_dct_cnn_learns_a_separable_toy_problem():
     import keras
 

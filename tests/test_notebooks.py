@@ -14,6 +14,8 @@ import pytest
 from forensiclib.runner import reproduce as runner
 from forensiclib.runner.report import validate
 
+pytestmark = pytest.mark.slow
+
 NOTEBOOKS = [path.stem for path in runner.list_notebooks()]
 SCHEMAS = Path(runner.__file__).parent / "schemas"
 

@@ -111,6 +111,7 @@ def test_patches_on_disk_are_the_patches_in_memory(sets):
         assert disk.digest() == memory.digest()
 
 
+@pytest.mark.slow
 def test_experiments_stream_patches_from_disk(sets, monkeypatch):
     train, test = sets["disk"]["train"], sets["disk"]["test"]
     folder = sets["folder"] / "results"

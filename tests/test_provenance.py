@@ -15,6 +15,7 @@ def experiment(tmp_path_factory):
     return dataset, settings, folder, result
 
 
+@pytest.mark.slow
 def test_result_shapes_and_no_source_in_two_splits(experiment):
     dataset, settings, folder, result = experiment
     k = 3
@@ -30,6 +31,7 @@ def test_result_shapes_and_no_source_in_two_splits(experiment):
     assert result.model_path.is_file()
 
 
+@pytest.mark.slow
 def test_second_run_comes_from_the_cache(experiment, monkeypatch):
     dataset, settings, folder, result = experiment
 
@@ -42,6 +44,7 @@ def test_second_run_comes_from_the_cache(experiment, monkeypatch):
     assert again.history == result.history and again.accuracies() == result.accuracies()
 
 
+@pytest.mark.slow
 def test_patch_cap_and_labels(experiment):
     dataset = experiment[0]
     data = provenance.patch_data(dataset, max_patches_per_image=3, random_state=0, progress=False)

@@ -1,6 +1,9 @@
 """The notebook runner, on a throw-away project of tiny notebooks."""
 
 import json
+import re
+import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -110,6 +113,7 @@ def test_shared_values_reach_the_notebooks_that_declare_them_and_misspellings_fa
         runner.load_profile("type")
 
 
+@pytest.mark.slow
 def test_run_sets_seed_environment_working_directory_and_writes_results(project):
     results = runner.reproduce("smoke", ["01_record"], overrides={"rate": 0.25})
     assert results[0].output == project / "results" / "smoke" / "01_record.ipynb"
@@ -122,6 +126,7 @@ def test_run_sets_seed_environment_working_directory_and_writes_results(project)
     }  # fmt: skip
 
 
+@pytest.mark.slow
 def test_checkpointing_profile_turns_on_per_epoch_checkpoints(project):
     profile = {"time_limit_s": 120, "seed": 7, "checkpoint_each_epoch": True}
     (project / "params" / "long.yaml").write_text(yaml.safe_dump(profile))
@@ -139,11 +144,13 @@ def test_every_parameter_is_checked_before_anything_runs(project):
     assert not (project / "results").exists()
 
 
+@pytest.mark.slow
 def test_failing_notebook_is_reported(project):
     with pytest.raises(runner.NotebookFailed, match=r"02_fail failed under profile smoke \(exit 1\); see .*02_fail.ipynb"):
         runner.reproduce("smoke", ["02_fail"])
 
 
+@pytest.mark.slow
 def test_notebook_past_its_time_limit_is_stopped(project):
     start = time.perf_counter()
     with pytest.raises(runner.NotebookTimeout, match=r"03_sleep ran past the smoke profile's time limit of 8 s and was stopped"):
@@ -151,6 +158,7 @@ def test_notebook_past_its_time_limit_is_stopped(project):
     assert time.perf_counter() - start < 40
 
 
+@pytest.mark.slow
 def test_manifest_records_each_run_and_keeps_the_others(project):
     import hashlib
 
@@ -185,6 +193,7 @@ def test_manifest_records_each_run_and_keeps_the_others(project):
         jsonschema.validate({**manifest, "notebooks": {"x": {**entry, "outputs": {"a": "not a hash"}}}}, schema)
 
 
+@pytest.mark.slow
 def test_second_run_with_nothing_changed_runs_nothing(project):
     make_notebook(project / "notebooks" / "04_quick.ipynb", "x = 1")
     (first,) = runner.reproduce("smoke", ["04_quick"])
@@ -197,6 +206,7 @@ def test_second_run_with_nothing_changed_runs_nothing(project):
     assert not forced.skipped
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("change", ["parameter", "notebook", "output", "profile seed"])
 def test_a_change_runs_the_notebook_again(project, change, capsys):
     make_notebook(project / "notebooks" / "04_quick.ipynb", "x = 1")
@@ -216,6 +226,7 @@ def test_a_change_runs_the_notebook_again(project, change, capsys):
     assert "up to date" not in capsys.readouterr().out
 
 
+@pytest.mark.slow
 def test_library_change_reruns_only_the_notebooks_that_loaded_it(project, monkeypatch):
     """A notebook depends on the forensiclib modules its kernel loaded (recorded by its session)."""
     from forensiclib.runner import manifest as manifest_module
@@ -235,6 +246,7 @@ def test_library_change_reruns_only_the_notebooks_that_loaded_it(project, monkey
     assert quick.skipped and not feats.skipped
 
 
+@pytest.mark.slow
 def test_report_is_built_from_the_records(project):
     from forensiclib.runner.report import collect_report, validate
 
@@ -276,6 +288,7 @@ def test_dependencies_include_what_only_worker_processes_import():
     assert not any(m.startswith("forensiclib.unified") for m in found) and "forensiclib.runner.report" not in found
 
 
+@pytest.mark.slow
 def test_data_folder_points_the_notebooks_that_take_it_at_real_datasets(project, tmp_path):
     parameters = PARAMETERS + 'iplab_dir = ""  # real IPLab folder\n'
     body = "import json, os\nopen(os.path.join(os.environ['FORENSICLIB_RESULTS'], profile, 'dir.json'), 'w').write(json.dumps(iplab_dir))"
@@ -290,3 +303,68 @@ def test_data_folder_points_the_notebooks_that_take_it_at_real_datasets(project,
     with pytest.raises(ParameterError, match=r"holds none of the expected dataset folders ucid_social, public_social, "
                                              r"iplab, dresden \(found: photos\)"):
         runner.reproduce("smoke", ["04_real"], data=data)
+
+
+_POOL_AND_TENSORFLOW = """\
+import os, warnings
+import keras
+import numpy as np
+import forensiclib as fl
+from forensiclib import training
+rng = np.random.default_rng(seed)
+folder = os.path.join(os.environ["FORENSICLIB_RESULTS"], profile, "images")
+os.makedirs(folder, exist_ok=True)
+images = rng.integers(0, 256, (4, 96, 96, 3), dtype=np.uint8)
+paths = [fl.encode_jpeg(image, os.path.join(folder, f"{i}.jpg"), quality=90) for i, image in enumerate(images)]
+assert len(fl.extract_features(paths, n_jobs=2, cache_dir=False, progress=False).paths) == 4
+def build():
+    model = keras.Sequential([keras.Input((4,)), keras.layers.Dense(2)])
+    model.compile("sgd", "sparse_categorical_crossentropy")
+    return model
+training.train(build, rng.normal(size=(32, 4)).astype("float32"), rng.integers(0, 2, 32), epochs=1, batch_size=8,
+               verbose=0)
+warnings.warn("a warning of the notebook's own")
+os.write(2, b"a line of the notebook's own on stderr\\n")
+"""
+#: A line of TensorFlow's C++ log (`E0000 00:00:1795981841.229814    6882 node_def_util.cc:682] ...`).
+TF_LOG_LINE = re.compile(r"^[IWEF]\d{4} \d\d:\d\d:\d\d\.\d+ +\d+ [\w./-]+:\d+\]", re.MULTILINE)
+
+
+@pytest.mark.slow
+def test_console_has_no_tracebacks_or_library_noise_and_keeps_the_notebooks_own_output(project, capfd, monkeypatch):
+    """A notebook that extracts features with the worker pool and trains with TensorFlow, under the runner: the
+    console shows progress and the result, not the workers' tracebacks at the kernel's shutdown, TensorFlow's C++
+    log or the kernel's transport warning; what the notebook itself writes to stderr still shows."""
+    monkeypatch.delenv("TF_CPP_MIN_LOG_LEVEL", raising=False)  # the runner's own setting, not the caller's
+    make_notebook(project / "notebooks" / "04_pool.ipynb", _POOL_AND_TENSORFLOW)
+    capfd.readouterr()
+    (result,) = runner.reproduce("smoke", ["04_pool"])
+    console = "".join(capfd.readouterr())
+    assert "[1/1] 04_pool done in" in console and "Executing:" in console, console
+    assert "Traceback" not in console and "KeyboardInterrupt" not in console, console
+    assert not TF_LOG_LINE.search(console) and "absl::InitializeLog" not in console, console
+    assert "without encryption" not in console, console
+    assert "a line of the notebook's own on stderr" in console, console
+    executed = result.output.read_text()
+    assert "a warning of the notebook's own" in executed  # Python warnings go where they always went
+
+
+@pytest.mark.slow
+def test_a_notebooks_error_reaches_the_console(project, capfd):
+    with pytest.raises(runner.NotebookFailed):
+        runner.reproduce("smoke", ["02_fail"])
+    console = "".join(capfd.readouterr())
+    assert "RuntimeError" in console and "boom" in console, console
+
+
+def test_the_kernel_drops_its_transport_warning_and_keeps_its_other_messages():
+    """`_KERNEL_MAIN` starts ipykernel with a filter on its application's log; here ipykernel's start stands in."""
+    stand_in = (
+        "import logging; from ipykernel import kernelapp; "
+        "log = logging.getLogger('IPKernelApp'); "
+        "kernelapp.launch_new_instance = lambda: [log.warning('Kernel is running over TCP without encryption. All "
+        "communication is sent in plain text.'), log.warning('another warning of the kernel')]\n"
+    )
+    out = subprocess.run([sys.executable, "-c", stand_in + runner._KERNEL_MAIN], capture_output=True, text=True,
+                         timeout=120, check=True)  # fmt: skip
+    assert "another warning of the kernel" in out.stderr and "without encryption" not in out.stderr, out.stderr

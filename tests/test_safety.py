@@ -54,6 +54,7 @@ def _listing(folder: Path, skip=()) -> dict[str, int]:
     return out
 
 
+@pytest.mark.slow
 def test_a_notebook_run_writes_only_to_results_and_cache(tmp_path, monkeypatch):
     home = tmp_path / "home"
     home.mkdir()

@@ -21,6 +21,7 @@ def build():
     return fl.compile_mislnet(fl.mislnet(3, input_size=32), learning_rate=0.01)
 
 
+@pytest.mark.slow
 def test_same_seed_same_weights_and_a_strategy_argument():
     rng = np.random.default_rng(0)
     x, y = rng.uniform(0, 255, (48, 32, 32, 1)).astype("float32"), rng.integers(0, 3, 48)
@@ -32,6 +33,7 @@ def test_same_seed_same_weights_and_a_strategy_argument():
     assert result.model.distribute_strategy is strategy and result.epochs_run == 1
 
 
+@pytest.mark.slow
 def test_early_stopping_restores_the_best_weights():
     keras.utils.set_random_seed(0)
     rng = np.random.default_rng(0)
@@ -44,6 +46,7 @@ def test_early_stopping_restores_the_best_weights():
     assert result.model.evaluate(xv, yv, verbose=0)[0] == pytest.approx(best, rel=1e-4)
 
 
+@pytest.mark.slow
 def test_train_feeds_fit_the_batches_fit_would_make_itself():
     """`train` hands `fit` Keras' own batches with autotuning off: same weights and history as `fit(x, y)`."""
     rng = np.random.default_rng(1)
@@ -62,6 +65,7 @@ def test_train_feeds_fit_the_batches_fit_would_make_itself():
     np.testing.assert_array_equal(training.predict(model, x, batch_size=16), model.predict(x, batch_size=16, verbose=0))
 
 
+@pytest.mark.slow
 def test_the_train_step_is_traced_once():
     """Optimizer slots and metric variables exist before `fit`, so no trace creates variables (which would make
     tf.function trace the step a second time)."""

@@ -30,6 +30,7 @@ def weights_of(model, depths, suffix=""):
     return [snapshot(w) for d in depths for layer in block_layers(model, d, suffix=suffix) for w in layer.weights]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("share_depth", ["constr", "conv2", "fc2"])
 def test_transfer_freezes_everything_up_to_the_share_depth(source, share_depth):
     frozen = SHARE_DEPTHS[: SHARE_DEPTHS.index(share_depth) + 1]
@@ -49,11 +50,13 @@ def test_transfer_freezes_everything_up_to_the_share_depth(source, share_depth):
     assert model.output_shape == (None, 4)
 
 
+@pytest.mark.slow
 def test_unknown_share_depth(source):
     with pytest.raises(ValueError, match=r"Expected a share depth among \['constr', .*'fc2'\]. Received: 'conv5'"):
         fl.transfer_model(source, "conv5", 3)
 
 
+@pytest.mark.slow
 def test_deep_features_are_the_block_outputs(source):
     x, _ = data(10, 3, 2)
     fc2 = fl.deep_features(source, x, depth="fc2", batch_size=4)
@@ -105,6 +108,7 @@ def test_a_step_on_task_a_alone_moves_the_shared_weights_seen_by_leg_b():
     np.testing.assert_array_equal(snapshot(own_kernel), own_before)
 
 
+@pytest.mark.slow
 def test_multitask_trains_both_tasks_with_summed_losses():
     keras.utils.set_random_seed(0)
     model = fl.compile_mislnet(fl.multitask_model(TASKS, "conv1", input_size=SIZE))

@@ -112,6 +112,7 @@ def test_grid_is_centred_on_the_jpeg_block_grid_and_bad_files_are_refused(tmp_pa
 # --- single task and its cache -----------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_single_task_result_and_cache_reuse(data, source, monkeypatch):
     k = len(data["c_train"].classes)
     assert not source.from_cache and source.model_path.is_file()
@@ -129,6 +130,7 @@ def test_single_task_result_and_cache_reuse(data, source, monkeypatch):
         fl.train_single_task(data["c_train"], data["c_test"], changed, cache_dir=data["folder"] / "r")
 
 
+@pytest.mark.slow
 def test_a_result_without_its_model_file_is_a_miss(data, source, tmp_path, monkeypatch):
     import shutil
 
@@ -148,6 +150,7 @@ def weights_of(model, depths):
     return [snapshot(w) for d in depths for layer in block_layers(model, d) for w in layer.weights]
 
 
+@pytest.mark.slow
 def test_frozen_features_plus_head_is_the_transfer_model(data, source):
     """The fast path's head on the frozen features computes, and learns, as the full transfer model."""
     share_depth = "conv2"  # frozen batch normalisation below, a conv block with its own above
@@ -177,6 +180,7 @@ def test_frozen_features_plus_head_is_the_transfer_model(data, source):
     assert moved
 
 
+@pytest.mark.slow
 def test_the_head_trained_on_features_is_the_full_transfer_model_trained(data, source):
     """Both paths draw the same initial weights and batches, so training gives the same weights, not only accuracy."""
     depth, k = "conv4", len(data["a_train"].classes)
@@ -194,6 +198,7 @@ def test_the_head_trained_on_features_is_the_full_transfer_model_trained(data, s
     np.testing.assert_allclose(head.predict(features, verbose=0), full.predict(x, verbose=0), atol=1e-5)
 
 
+@pytest.mark.slow
 def test_transfer_heads_are_seeded_and_learn_from_the_predicted_features(data, source):
     features = fl.feature_extractor(source.model, "fc2").predict(data["a_train"].x, verbose=0)
     first = transfer.train_transfer_head(source, "fc2", data["a_train"], SETTINGS, verbose=0)
@@ -203,6 +208,7 @@ def test_transfer_heads_are_seeded_and_learn_from_the_predicted_features(data, s
         np.testing.assert_array_equal(snapshot(a), snapshot(b))
 
 
+@pytest.mark.slow
 def test_one_forward_pass_gives_the_features_of_every_depth_bit_for_bit(data, source):
     depths = ["fc2", "conv2", "conv4", "output"]
     x = data["a_test"].x
@@ -214,6 +220,7 @@ def test_one_forward_pass_gives_the_features_of_every_depth_bit_for_bit(data, so
         fl.feature_extractor(source.model, [])
 
 
+@pytest.mark.slow
 def test_run_transfer_gives_one_accuracy_per_depth_and_is_cached(data, source, monkeypatch):
     folder = data["folder"] / "r"
     depths = ("constr", "conv2", "conv4", "fc2")
@@ -255,6 +262,7 @@ def test_run_transfer_gives_one_accuracy_per_depth_and_is_cached(data, source, m
 # --- multitask and trees -----------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_multitask_accuracies_per_depth_and_task_and_the_cached_hybrid(data, monkeypatch):
     folder = data["folder"] / "r"
     train_sets = {"manipulation": data["a_train"], "camera": data["c_train"]}
@@ -275,6 +283,7 @@ def test_multitask_accuracies_per_depth_and_task_and_the_cached_hybrid(data, mon
                                fl.deep_features(hybrid.model, x, task="camera"), atol=1e-6)  # fmt: skip
 
 
+@pytest.mark.slow
 def test_extra_trees_on_deep_features(data, source, monkeypatch):
     train, test = data["c_train"], data["c_test"]
     evaluation = fl.deep_feature_trees(source, train, test, n_estimators=10, n_jobs=1,
@@ -290,6 +299,7 @@ def test_extra_trees_on_deep_features(data, source, monkeypatch):
 # --- arguments ---------------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_arguments_are_validated(data, source):
     with pytest.raises(ValueError, match="Expected epochs a positive integer. Received: 0"):
         fl.UnifiedSettings(epochs=0)

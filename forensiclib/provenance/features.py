@@ -25,11 +25,13 @@ The coefficients are the quantized ones stored in the JPEG (see `forensiclib.pro
 from __future__ import annotations
 
 import atexit
+import contextlib
 import ctypes
 import dataclasses
 import math
 import multiprocessing
 import os
+import signal
 import threading
 import typing
 import warnings
@@ -337,7 +339,8 @@ def extract_features(
         # 4 chunks per worker (each chunk costs a round trip; fewer would leave a worker idle at the end), at most
         # 64 files each so that the progress bar moves on large batches
         chunksize = max(1, min(math.ceil(len(jobs) / (4 * n_workers)), 64))
-        outcomes = _worker_pool(n_workers).map(_counts_or_reason, jobs, chunksize=chunksize)
+        with _sigint_blocked():  # the workers it starts are born with SIGINT blocked (see `_start_worker`)
+            outcomes = _worker_pool(n_workers).map(_counts_or_reason, jobs, chunksize=chunksize)
     results: list[tuple[Path, PatchFeatures | str]] = []
     try:
         for path, outcome in zip(files, outcomes):
@@ -388,8 +391,39 @@ def _worker_pool(n_workers: int) -> ProcessPoolExecutor:
             _pool = None
         if _pool is None:
             context = multiprocessing.get_context("spawn")
-            _pool = (n_workers, ProcessPoolExecutor(n_workers, mp_context=context, initializer=_pad_heap))
+            _pool = (n_workers, ProcessPoolExecutor(n_workers, mp_context=context, initializer=_start_worker))
         return _pool[1]
+
+
+def _start_worker() -> None:
+    """Initializer of the pool's workers: they ignore SIGINT, and keep the heap pad of `_pad_heap`.
+
+    The workers share the process group of the process that started them, and a Jupyter kernel's manager sends
+    SIGINT to the kernel's whole group (to interrupt a cell, and before every shutdown): each idle worker then
+    died in `KeyboardInterrupt` and printed its traceback. An interruption is the parent's to handle: it sees
+    `KeyboardInterrupt` and shuts the pool down (`extract_features`, `_discard_pool`), which lets the workers
+    finish their current chunk and exit. Workers start with SIGINT blocked (`_sigint_blocked`), so one that is
+    still starting when the signal comes holds it, and drops it here.
+    """
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    if hasattr(signal, "pthread_sigmask"):
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
+    _pad_heap()
+
+
+@contextlib.contextmanager
+def _sigint_blocked():
+    """SIGINT blocked in this thread (not ignored: one that comes meanwhile is raised on leaving), while the pool
+    starts its workers on demand: the processes it starts inherit the mask, and keep SIGINT blocked until their
+    initializer ignores it."""
+    if not hasattr(signal, "pthread_sigmask"):  # Windows: no process groups to signal
+        yield
+        return
+    previous = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
 
 
 @atexit.register

@@ -72,8 +72,25 @@ _PROFILE_KEYS = {"description", "time_limit_s", "seed", "checkpoint_each_epoch",
 DETERMINISM_ENV = {
     "TF_DETERMINISTIC_OPS": "1",
     "TF_CUDNN_DETERMINISTIC": "1",
-    "TF_CPP_MIN_LOG_LEVEL": "2",
 }
+#: TensorFlow's C++ log, off in the kernel unless the caller's environment sets it: its lines (start-up notices,
+#: `E0000 ... NodeDef mentions attribute use_unbounded_threadpool` from tf.data pipelines) are not errors of
+#: the run, and the kernel echoes its stderr to the runner's console. Errors that matter reach Python as exceptions.
+QUIET_ENV = {
+    "TF_CPP_MIN_LOG_LEVEL": "3",
+}
+#: The kernel's entry point: `ipykernel_launcher`'s (the working folder off `sys.path` while ipykernel loads), with
+#: one log message of the kernel dropped, its warning that it runs "over TCP without encryption". Papermill's kernel
+#: manager provisions no CurveZMQ keys, and the kernel listens on this machine's loopback only, behind the
+#: connection file's signing key; the warning would print at every notebook. The kernel's other messages stay.
+_KERNEL_MAIN = (
+    "import logging, sys; "
+    "sys.path[0] == '' and sys.path.pop(0); "
+    "logging.getLogger('IPKernelApp').addFilter("
+    "lambda record: not record.getMessage().startswith('Kernel is running over TCP without encryption')); "
+    "from ipykernel import kernelapp; "
+    "kernelapp.launch_new_instance()"
+)
 
 
 class NotebookFailed(RuntimeError):
@@ -303,12 +320,13 @@ def check_parameters(notebook: str | Path, values: Mapping[str, object]) -> dict
 def install_kernel() -> str:
     """Register this environment's Python as the Jupyter kernel `forensiclib`; returns its name.
 
-    The kernel spec (`kernel.json`, as `ipykernel install` writes it) goes under `sys.prefix`, so it belongs to
-    this environment only; it is written directly, without importing IPython (which would create `~/.ipython`).
+    The kernel spec (`kernel.json`, as `ipykernel install` writes it, the kernel started by `_KERNEL_MAIN`) goes
+    under `sys.prefix`, so it belongs to this environment only; it is written directly, without importing IPython
+    (which would create `~/.ipython`).
     If it cannot be written the default `python3` kernel is used.
     """
     spec = {
-        "argv": [sys.executable, "-Xfrozen_modules=off", "-m", "ipykernel_launcher", "-f", "{connection_file}"],
+        "argv": [sys.executable, "-Xfrozen_modules=off", "-c", _KERNEL_MAIN, "-f", "{connection_file}"],
         "display_name": "Python (forensiclib)",
         "language": "python",
         "metadata": {"debugger": True},
@@ -346,6 +364,7 @@ def run_notebook(
     output = out_dir / path.name
     partial = out_dir / f".tmp-{path.name}"  # papermill writes as it goes; renamed to `output` when it stops
     env = {
+        **QUIET_ENV,
         **os.environ,
         **DETERMINISM_ENV,
         "PYTHONHASHSEED": str(profile.seed),
