@@ -63,6 +63,8 @@ _EXPORTS = {
     "train": "training",
     "halving_schedule": "training",
     "early_stopping": "training",
+    "TrainingStatus": "training",
+    "training_status": "training",
     "confusion_matrix_percent": "evaluate",
     "accuracy": "evaluate",
     "true_positive_rates": "evaluate",

@@ -112,9 +112,11 @@ from .stats import (
 from .tables import markdown_table as markdown_table
 from .training import (
     TrainResult as TrainResult,
+    TrainingStatus as TrainingStatus,
     early_stopping as early_stopping,
     halving_schedule as halving_schedule,
     train as train,
+    training_status as training_status,
 )
 from .unified.common import UnifiedSettings as UnifiedSettings
 from .unified.layers import (

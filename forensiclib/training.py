@@ -53,6 +53,51 @@ class TrainResult:
     def epochs_run(self) -> int:
         return len(next(iter(self.history.values()), []))
 
+    def status(self, max_epochs: int) -> TrainingStatus:
+        """Plateau or cap: see `training_status`."""
+        return training_status(self.history, max_epochs)
+
+
+@dataclasses.dataclass(frozen=True)
+class TrainingStatus:
+    """How a training run with early stopping ended: on a plateau of the validation loss, or at its epoch cap.
+
+    Attributes:
+        epochs_run: epochs trained.
+        max_epochs: the cap.
+        best_epoch: the epoch (1-based) of the lowest validation loss, whose weights were kept; None without one.
+        plateaued: True when training stopped before the cap because the validation loss stopped improving.
+    """
+
+    epochs_run: int
+    max_epochs: int
+    best_epoch: int | None
+    plateaued: bool
+
+    def __str__(self) -> str:
+        if self.plateaued:
+            return f"stopped on a plateau after {self.epochs_run} of at most {self.max_epochs} epochs (best: {self.best_epoch})"
+        best = f" (best: {self.best_epoch})" if self.best_epoch else ""
+        return f"hit the cap of {self.max_epochs} epochs{best}: may still have been learning"
+
+    def to_dict(self) -> dict:
+        return {**dataclasses.asdict(self), "text": str(self)}
+
+
+def training_status(history: dict[str, Sequence[float]], max_epochs: int) -> TrainingStatus:
+    """Read from a history whether training plateaued or was capped, so that numbers from a capped network are flagged.
+
+    A run that ended before `max_epochs` stopped early (`early_stopping`); one that ran them all was capped,
+    unless its best validation loss came early enough that early stopping would have fired at the last epoch
+    anyway, which this cannot know without the patience, so it counts as capped.
+    """
+    if not isinstance(max_epochs, int) or max_epochs < 1:
+        raise ValueError(f"Expected max_epochs a positive integer. Received: {max_epochs!r}")
+    losses = list(history.get("val_loss") or [])
+    epochs_run = len(losses) or len(next(iter(history.values()), []))
+    best = int(np.argmin(losses)) + 1 if losses else None
+    return TrainingStatus(epochs_run, max_epochs, best, epochs_run < max_epochs)
+
 
 def halving_schedule(initial_rate: float, *, every_epochs: int = 3) -> keras.callbacks.Callback:
     """Learning rate `initial_rate * 0.5 ** (epoch // every_epochs)` (paper 2, Sec. 5.1: halved every 3 epochs)."""

@@ -101,3 +101,16 @@ def test_default_strategy_follows_the_environment(monkeypatch):
         default_strategy()
     monkeypatch.setenv("FORENSICLIB_STRATEGY", "default")
     assert default_strategy() is tf.distribute.get_strategy()
+
+
+def test_training_status_tells_a_plateau_from_a_cap():
+    from forensiclib import training_status
+
+    plateau = training_status({"loss": [3, 2, 1, 1, 1], "val_loss": [2.0, 1.0, 1.2, 1.3, 1.4]}, 40)
+    assert plateau.plateaued and plateau.best_epoch == 2 and plateau.epochs_run == 5
+    assert "plateau after 5 of at most 40 epochs (best: 2)" in str(plateau)
+    capped = training_status({"loss": [3, 2, 1], "val_loss": [2.0, 1.5, 1.0]}, 3)
+    assert not capped.plateaued and capped.best_epoch == 3 and "hit the cap of 3 epochs" in str(capped)
+    assert training_status({"loss": [1.0, 0.5]}, 2).best_epoch is None
+    with pytest.raises(ValueError, match="Expected max_epochs a positive integer. Received: 0"):
+        training_status({"loss": [1.0]}, 0)
