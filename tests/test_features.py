@@ -1,6 +1,9 @@
+import os
 import platform
+import signal
 import subprocess
 import sys
+import time
 import warnings
 
 import jpeglib
@@ -182,6 +185,45 @@ def test_pool_workers_outlive_an_interrupt_of_their_process_group_and_exit_quiet
                          start_new_session=True)  # fmt: skip
     assert out.returncode == 0 and out.stdout.strip() == "ok", out.stderr
     assert "Traceback" not in out.stderr and "KeyboardInterrupt" not in out.stderr, out.stderr
+
+
+
+_KEEP_A_POOL = """
+import sys, time
+import forensiclib as fl
+from forensiclib import features
+fl.extract_features(sys.argv[1:], n_jobs=2, cache_dir=False, progress=False)
+print(*features._pool[1]._processes, flush=True)
+time.sleep(120)
+"""
+
+
+@pytest.mark.skipif(not os.path.isdir("/proc/self"), reason="reads processes' states from /proc")
+def test_pool_workers_exit_when_their_parent_is_killed(photo_jpegs):
+    """A kernel stopped with its papermill leaves by `os._exit`, past the pool's shutdown at exit; its idle workers
+    used to wait for work for ever."""
+    paths = [str(photo_jpegs[name, 75, "4:2:0"]) for name in ("chelsea", "coffee")]
+    parent = subprocess.Popen([sys.executable, "-c", _KEEP_A_POOL, *paths], stdout=subprocess.PIPE, text=True)
+    workers = [int(pid) for pid in parent.stdout.readline().split()]
+    parent.kill()
+    parent.wait()
+    assert len(workers) == 2
+    deadline = time.monotonic() + 30
+    alive = workers
+    while alive and time.monotonic() < deadline:
+        time.sleep(0.2)
+        alive = [pid for pid in workers if _running(pid)]
+    for pid in alive:  # not to leave them behind when the test fails
+        os.kill(pid, signal.SIGKILL)
+    assert not alive
+
+
+def _running(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except FileNotFoundError:
+        return False
 
 
 _FAULTS = """

@@ -33,6 +33,7 @@ import multiprocessing
 import os
 import signal
 import threading
+import time
 import typing
 import warnings
 from collections.abc import Iterable, Sequence
@@ -404,11 +405,23 @@ def _start_worker() -> None:
     `KeyboardInterrupt` and shuts the pool down (`extract_features`, `_discard_pool`), which lets the workers
     finish their current chunk and exit. Workers start with SIGINT blocked (`_sigint_blocked`), so one that is
     still starting when the signal comes holds it, and drops it here.
+
+    A worker also exits when its parent is gone without shutting the pool down: a kernel whose papermill was
+    stopped (a notebook past its time limit) leaves with `os._exit`, past `atexit`, and its idle workers, which
+    hold both ends of their task queue, waited for work for ever.
     """
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     if hasattr(signal, "pthread_sigmask"):
         signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
+    threading.Thread(target=_exit_with_parent, args=(os.getppid(),), daemon=True, name="parent-watch").start()
     _pad_heap()
+
+
+def _exit_with_parent(parent: int) -> None:
+    """A worker's watch: end the process once its parent has gone (it is then re-parented)."""
+    while os.getppid() == parent:
+        time.sleep(1)
+    os._exit(0)
 
 
 @contextlib.contextmanager
