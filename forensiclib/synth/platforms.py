@@ -32,7 +32,7 @@ import numpy as np
 
 from ..cache import write_atomic
 from ..errors import ImageReadError
-from ..jpeg import JPEGLIB_LOCK, is_jpeg, open_image
+from ..jpeg import JPEGLIB_LOCK, is_jpeg, open_image, read_dct
 
 __all__ = ["PlatformProfile", "PLATFORMS", "get_platform", "pick_behaviour", "share", "share_chain"]
 
@@ -498,6 +498,7 @@ def _kept_coefficients(source, profile: PlatformProfile) -> bytes | None:
     path = _source_path(source)
     if not is_jpeg(path):
         return None
+    read_dct(path)  # a truncated or corrupt JPEG raises ImageReadError here, as it would when re-encoded
     with Image.open(path) as opened:
         if opened.getexif().get(0x0112, 1) not in (0, 1) or _scale(profile, *opened.size) != 1.0:
             return None
@@ -701,15 +702,16 @@ _WHATSAPP_MOZJPEG = PlatformProfile(
 )  # fmt: skip
 _WHATSAPP_IJG = PlatformProfile(
     name="whatsapp", max_long_side=1600, resample="bilinear", encoder="turbo210", quality=92, subsampling="4:2:0",
-    progressive=False, dct_method="float",
+    progressive=False, dct_method="ifast",
     notes={**_WHATSAPP_NOTES,
            "max_long_side": "commonly reported, not verified here: 1600 px (the 4 downloads are 1080x1080)",
            "encoder": _measured("whatsapp", 18, "4 of 18 (another account, with an ICC profile: another client) "
                                 "carry exact IJG tables"),
            "quantization_tables": "IJG tables scaled by quality",
            "quality": _measured("whatsapp", 18, "IJG quality 92 in 4 of 4 with IJG tables"),
-           "dct_method": "assumed: floating-point DCT, standing for the other client's encoder; it also keeps these "
-                         "files from being identical to Instagram's at quality 92",
+           "dct_method": "assumed: libjpeg's fast integer DCT, standing for the other client's encoder; it also keeps "
+                         "these files from being identical to Instagram's at quality 92 (the floating-point DCT "
+                         "gives Instagram's coefficients on smooth images)",
            "progressive": _measured("whatsapp", 18, "baseline in 4 of 4 with IJG tables")},
 )  # fmt: skip
 
