@@ -158,15 +158,18 @@ def encode_jpeg(
     quality: int,
     subsampling: str = "4:2:0",
     progressive: bool = False,
+    quantization_tables: np.ndarray | None = None,
 ) -> Path:
-    """Write an image as a JPEG with Pillow's libjpeg-turbo (IJG quality tables).
+    """Write an image as a JPEG with Pillow's libjpeg-turbo (IJG quality tables, or given ones).
 
     Args:
         image: `(height, width, 3)` RGB or `(height, width)` gray uint8 array.
         path: destination file.
-        quality: IJG quality factor, 1..100.
+        quality: IJG quality factor, 1..100 (unused with `quantization_tables`).
         subsampling: `"4:4:4"`, `"4:2:2"` or `"4:2:0"` (ignored for gray images).
         progressive: write a progressive JPEG.
+        quantization_tables: `(2, 8, 8)` integer (luminance, chrominance) tables in natural order, entries
+            1..32767 (a camera's own tables), written instead of the IJG tables; None: IJG tables at `quality`.
 
     Returns:
         The path written.
@@ -179,13 +182,23 @@ def encode_jpeg(
     image = np.asarray(image)
     if image.dtype != np.uint8 or image.ndim not in (2, 3) or (image.ndim == 3 and image.shape[2] != 3):
         raise ValueError(f"Expected an (H, W) or (H, W, 3) uint8 array. Received {image.dtype} {image.shape}")
+    if quantization_tables is None:
+        tables = {"quality": int(quality)}
+    else:
+        array = np.asarray(quantization_tables)
+        if array.shape != (2, 8, 8) or array.dtype.kind not in "iu" or not ((array >= 1) & (array <= 32767)).all():
+            raise ValueError(
+                "Expected quantization_tables a (2, 8, 8) integer array with entries 1..32767. "
+                f"Received: {array.dtype} {array.shape}"
+            )
+        tables = {"qtables": [table.ravel().tolist() for table in array]}
     path = Path(path)
     Image.fromarray(image).save(
         path,
         format="JPEG",
-        quality=int(quality),
         subsampling=_PILLOW_SUBSAMPLING[subsampling],
         progressive=progressive,
+        **tables,
     )
     return path
 
