@@ -127,6 +127,8 @@ class DCTImage:
             (see `BENIGN_WARNINGS`), e.g. `("Corrupt JPEG data: 3 extraneous bytes before marker 0xdb",)`;
             empty for a clean file.
         arithmetic: whether the JPEG is arithmetic-coded (read with libjpeg-turbo).
+        chroma_quantization_table: `(8, 8)` uint16 table of the first chroma component of a
+            colour JPEG, else None.
     """
 
     path: Path
@@ -139,6 +141,7 @@ class DCTImage:
     subsampling: str | None = None
     warnings: tuple[str, ...] = ()
     arithmetic: bool = False
+    chroma_quantization_table: np.ndarray | None = None
 
     @property
     def quality(self) -> QualityEstimate | None:
@@ -449,6 +452,7 @@ def _read_jpeg(path: Path) -> DCTImage:
     rows, cols = -(-jpeg.height // 8), -(-jpeg.width // 8)
     coefficients = np.ascontiguousarray(jpeg.Y[:rows, :cols])
     table = np.asarray(jpeg.qt[jpeg.quant_tbl_no[0]], dtype=np.uint16)
+    chroma = np.asarray(jpeg.qt[jpeg.quant_tbl_no[1]], dtype=np.uint16) if n_components == 3 else None
     return DCTImage(
         path=path,
         coefficients=coefficients,
@@ -460,6 +464,7 @@ def _read_jpeg(path: Path) -> DCTImage:
         subsampling=_subsampling(np.asarray(jpeg.samp_factor)),
         warnings=tuple(warnings),
         arithmetic=arithmetic,
+        chroma_quantization_table=chroma,
     )
 
 

@@ -145,3 +145,17 @@ def test_missing_empty_or_useless_folders(tmp_path):
         measure_platform(tmp_path / "text")
     with pytest.raises(ValueError, match=r"a\.txt \(a file, not a folder\)"):
         measure_platform(tmp_path / "text" / "a.txt")
+
+
+def test_a_platform_with_its_own_tables_gives_a_profile_with_them(tmp_path):
+    """Facebook-like downloads (one non-IJG pair of tables) measure back to a profile writing that pair."""
+    from forensiclib.synth.platforms import FACEBOOK_TABLES
+
+    own = PLATFORMS["facebook"].behaviours[0][1]
+    for index in range(3):
+        share(upscaled(PHOTOS[index], 900 + 100 * index, 700), own, tmp_path / f"{index}.jpg")
+    profile = measure_platform(tmp_path).to_profile("facebook_measured")
+    np.testing.assert_array_equal(np.array(profile.quantization_tables), np.array(FACEBOOK_TABLES))
+    assert "own tables" in profile.notes["quality"] and "3 of 3" in profile.notes["quantization_tables"]
+    image = fl.read_dct(share(fl.load_photo(PHOTOS[0]), profile, tmp_path / "again.jpg"))
+    np.testing.assert_array_equal(image.chroma_quantization_table, np.array(FACEBOOK_TABLES[1]))
