@@ -350,7 +350,8 @@ def test_simulated_originals_carry_real_camera_tables_like_real_originals(tmp_pa
     assert sum(CAMERA_TABLES[fine][0]) < sum(CAMERA_TABLES[coarse][0])
     for name, image in (("smooth", smooth), ("busy", busy)):
         written = fl.read_dct(write_camera_jpeg(image, tmp_path / f"{name}.jpg", model))
-        np.testing.assert_array_equal(written.quantization_table.ravel(), CAMERA_TABLES[camera_tables_for(image, model)][0])
+        expected = CAMERA_TABLES[camera_tables_for(image, model)][0]
+        np.testing.assert_array_equal(written.quantization_table.ravel(), expected)
 
 
 def test_unknown_camera_tables_are_refused():

@@ -512,6 +512,8 @@ def _model(index: int) -> CameraModel:
     matrix[~np.eye(3, dtype=bool)] = np.round(off_diagonal, 4)
     matrix[np.diag_indices(3)] = np.round(1.0 - matrix.sum(axis=1), 4)  # rows sum to 1: white stays white
     subsampling = "4:2:0" if u[15] < 0.5 else "4:2:2" if u[15] < 0.85 else "4:4:4"
+    cameras = sorted(CAMERA_TABLES)  # the real cameras whose tables the model writes: a seeded draw of four
+    order = _uniforms(_CATALOGUE_SEED, "tables", index, count=len(cameras)).argsort()
     return CameraModel(
         name=f"sim-camera-{index:02d}",
         cfa_pattern=CFA_PATTERNS[(index - 1) % 4],
@@ -526,9 +528,8 @@ def _model(index: int) -> CameraModel:
         sharpening=round(0.1 + 0.9 * u[13], 4),
         jpeg_quality=85 + int(13 * u[14]),
         jpeg_subsampling=subsampling,
-        jpeg_tables=tuple(sorted(CAMERA_TABLES)[k] for k in _uniforms(_CATALOGUE_SEED, "tables", index,
-                                                                     count=len(CAMERA_TABLES)).argsort()[:_TABLES_PER_MODEL]),
-    )  # fmt: skip
+        jpeg_tables=tuple(cameras[k] for k in order[:_TABLES_PER_MODEL]),
+    )
 
 
 @functools.lru_cache(maxsize=None)
