@@ -7,10 +7,12 @@ import hashlib
 import re
 import warnings
 
+import jpeglib
 import numpy as np
 import pytest
 
 import forensiclib as fl
+from forensiclib.data.synth.camera_tables import CAMERA_TABLES
 from forensiclib.data.synth.cameras import (
     CAMERA_TASKS,
     CFA_PATTERNS,
@@ -19,6 +21,7 @@ from forensiclib.data.synth.cameras import (
     CameraModel,
     camera_devices,
     camera_models,
+    camera_tables_for,
     capture,
     capture_jpeg,
     write_camera_jpeg,
@@ -81,10 +84,10 @@ def test_catalogue_sizes_names_and_disjointness():
 def test_catalogue_is_identical_on_every_machine():
     # Pinned: a change here changes every simulated camera data set; update only on purpose.
     fingerprint = hashlib.sha256(repr(ALL_MODELS).encode()).hexdigest()
-    assert fingerprint == "55f0c348511df3ac14ce08d9061c6c0cf64c6edbdf5bfa19a335b0a7a9bbac44"
+    assert fingerprint == "f27bd2609992345ce7f2f0bd24cccd3b24018064357efa1c78584d8cfc84bfc7"
     devices = [device for model in ALL_MODELS for device in camera_devices(model, 2)]
     fingerprint = hashlib.sha256(repr(devices).encode()).hexdigest()
-    assert fingerprint == "1179347965e84f937f0a7cdc9e570f8128feb73faee2a405f239a49759c92ee9"
+    assert fingerprint == "e86fb935dd5edb759b0cf0658d72465be66bc32984154e6893fab30ed977e8b2"
     first = camera_models("B")[0]
     assert (first.cfa_pattern, first.demosaicing, first.jpeg_quality, first.jpeg_subsampling) == (
         "RGGB",
@@ -232,12 +235,16 @@ def test_models_leave_different_traces(photo_scene):
 
 
 @pytest.mark.parametrize("subsampling", ["4:2:0", "4:2:2", "4:4:4"])
-def test_camera_jpeg_uses_the_model_quality_and_subsampling(tmp_path, photo_scene, subsampling):
+def test_camera_jpeg_uses_a_real_cameras_tables_and_the_model_subsampling(tmp_path, photo_scene, subsampling):
     model = next(model for model in ALL_MODELS if model.jpeg_subsampling == subsampling)
     device = camera_devices(model, 2)[1]
     path = capture_jpeg(photo_scene, device, tmp_path / "capture.jpg", random_state=2)
+    jpeg = jpeglib.read_dct(str(path))
+    chosen = camera_tables_for(capture(photo_scene, device, random_state=2), model)
+    assert chosen in model.jpeg_tables
+    np.testing.assert_array_equal(jpeg.qt[jpeg.quant_tbl_no[0]].ravel(), CAMERA_TABLES[chosen][0])
+    np.testing.assert_array_equal(jpeg.qt[jpeg.quant_tbl_no[1]].ravel(), CAMERA_TABLES[chosen][1])
     image = fl.read_dct(path)
-    assert image.quality.quality == model.jpeg_quality and image.quality.exact
     assert image.subsampling == subsampling
     assert (image.height, image.width) == photo_scene.shape[:2]
     again = capture_jpeg(photo_scene, device, tmp_path / "again.jpg", random_state=2)
@@ -318,3 +325,35 @@ def test_models_are_hashable_with_lists_stored_as_tuples():
     model = _identity_camera("bilinear").model
     assert isinstance(model.colour_matrix, tuple) and isinstance(model.colour_matrix[0], tuple)
     assert {model: 1}[dataclasses.replace(model)] == 1
+
+
+def test_a_model_without_tables_writes_its_ijg_quality(tmp_path, photo_scene):
+    model = dataclasses.replace(ALL_MODELS[0], jpeg_tables=())
+    image = fl.read_dct(write_camera_jpeg(photo_scene, tmp_path / "ijg.jpg", model))
+    assert image.quality.quality == model.jpeg_quality and image.quality.exact
+
+
+def test_simulated_originals_carry_real_camera_tables_like_real_originals(tmp_path):
+    """At the coefficient level an original is its camera's quantization: every model writes real cameras' tables
+    (most of them not IJG tables, as in real originals), the catalogue's first six models (the IPLab-like set's
+    phones) cover most of the real cameras, and a model picks a coarser table for a busier image."""
+    assert all(len(model.jpeg_tables) == 4 and set(model.jpeg_tables) <= set(CAMERA_TABLES) for model in ALL_MODELS)
+    covered = {name for model in ALL_MODELS[:6] for name in model.jpeg_tables}
+    assert len(covered) >= len(CAMERA_TABLES) // 2
+    n_ijg = sum(fl.estimate_quality(np.reshape(luminance, (8, 8))).exact for luminance, _, _ in CAMERA_TABLES.values())
+    assert n_ijg < len(CAMERA_TABLES) / 2
+    model = ALL_MODELS[0]
+    rng = np.random.default_rng(0)
+    smooth = np.tile(np.linspace(0, 255, 64, dtype=np.uint8)[None, :, None], (48, 1, 3))
+    busy = rng.integers(0, 256, size=(48, 64, 3), dtype=np.uint8)
+    fine, coarse = camera_tables_for(smooth, model), camera_tables_for(busy, model)
+    assert sum(CAMERA_TABLES[fine][0]) < sum(CAMERA_TABLES[coarse][0])
+    for name, image in (("smooth", smooth), ("busy", busy)):
+        written = fl.read_dct(write_camera_jpeg(image, tmp_path / f"{name}.jpg", model))
+        expected = CAMERA_TABLES[camera_tables_for(image, model)][0]
+        np.testing.assert_array_equal(written.quantization_table.ravel(), expected)
+
+
+def test_unknown_camera_tables_are_refused():
+    with pytest.raises(ValueError, match=r"Expected jpeg_tables a tuple of camera names in CAMERA_TABLES.*'Leica'"):
+        dataclasses.replace(ALL_MODELS[0], jpeg_tables=("Leica",))

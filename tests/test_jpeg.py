@@ -182,3 +182,86 @@ def test_encode_jpeg_validates(tmp_path, chelsea_rgb):
         fl.encode_jpeg(chelsea_rgb, tmp_path / "x.jpg", quality=80, subsampling="420")
     with pytest.raises(ValueError, match=r"Expected an \(H, W\) or \(H, W, 3\) uint8 array. Received float64"):
         fl.encode_jpeg(chelsea_rgb.astype(float), tmp_path / "x.jpg", quality=80)
+
+
+# --- libjpeg warnings: benign ones are reported, damaging ones skip the file -------------------------------------
+
+
+def _with_bytes_before(data: bytes, marker: bytes, extra: bytes) -> bytes:
+    position = data.index(marker)
+    return data[:position] + extra + data[position:]
+
+
+@pytest.mark.parametrize("marker", [b"\xff\xdb", b"\xff\xc4", b"\xff\xda"], ids=["DQT", "DHT", "SOS"])
+@pytest.mark.parametrize("source", [("chelsea", 75, "4:2:0"), ("coffee", 95, "4:4:4")])
+def test_extraneous_bytes_before_a_marker_are_a_warning_not_a_failure(tmp_path, photo_jpegs, marker, source):
+    clean = photo_jpegs[source]
+    path = tmp_path / "extra.jpg"
+    path.write_bytes(_with_bytes_before(clean.read_bytes(), marker, b"\x00\x12\x34"))
+    image, reference = fl.read_dct(path), fl.read_dct(clean)
+    assert image.warnings == (f"Corrupt JPEG data: 3 extraneous bytes before marker 0x{marker[1]:02x}",)
+    assert reference.warnings == ()
+    np.testing.assert_array_equal(image.coefficients, reference.coefficients)
+    np.testing.assert_array_equal(image.quantization_table, reference.quantization_table)
+    features = fl.image_features(path)
+    np.testing.assert_array_equal(features.features, fl.image_features(clean).features)
+    assert features.warnings == image.warnings
+
+
+def test_batch_uses_a_warned_file_and_skips_a_truncated_one(tmp_path, photo_jpegs):
+    data = photo_jpegs["chelsea", 75, "4:2:0"].read_bytes()
+    folder = tmp_path / "batch"
+    folder.mkdir()
+    (folder / "a_extra.jpg").write_bytes(_with_bytes_before(data, b"\xff\xda", b"\x55\x66"))
+    (folder / "b_cut.jpg").write_bytes(data[: len(data) * 6 // 10])
+    for cache_dir in (False, tmp_path / "cache", tmp_path / "cache"):  # no cache, then written, then read back
+        with pytest.warns(UserWarning, match="1 of 2 files skipped"):
+            result = fl.extract_features(folder, cache_dir=cache_dir, progress=False)
+        assert [path.name for path in result.paths] == ["a_extra.jpg"]
+        assert [(item.path.name, item.warning) for item in result.warned] == [
+            ("a_extra.jpg", "Corrupt JPEG data: 2 extraneous bytes before marker 0xda")
+        ]
+        assert [item.path.name for item in result.skipped] == ["b_cut.jpg"]
+        assert "truncated or corrupt JPEG (Premature end of JPEG file)" in result.skipped[0].reason
+        assert "used with a warning" in result.report() and "b_cut.jpg: truncated" in result.report()
+        np.testing.assert_array_equal(result.features, fl.image_features(photo_jpegs["chelsea", 75, "4:2:0"]).features)
+
+
+def test_damaged_entropy_data_is_still_skipped_with_its_reason(tmp_path, photo_jpegs):
+    data = bytearray(photo_jpegs["chelsea", 75, "4:2:0"].read_bytes())
+    start = data.index(b"\xff\xda") + 200
+    data[start : start + 40] = b"\xff\xd3" * 20  # restart markers in a file that has no restart interval
+    path = tmp_path / "damaged.jpg"
+    path.write_bytes(bytes(data))
+    with pytest.raises(ImageReadError, match=r"damaged.jpg: truncated or corrupt JPEG \(.*Corrupt JPEG data"):
+        fl.read_dct(path)
+
+
+def test_arithmetic_coded_jpeg_is_read(tmp_path, chelsea_rgb):
+    paths = {}
+    jpeglib.version.set("turbo210")
+    try:
+        for name, flags in (("huffman", []), ("arithmetic", ["+ARITH_CODE"])):
+            paths[name] = tmp_path / f"{name}.jpg"
+            jpeglib.from_spatial(np.ascontiguousarray(chelsea_rgb)).write_spatial(str(paths[name]), qt=80, flags=flags)
+    finally:
+        jpeglib.version.set("6b")
+    assert paths["huffman"].read_bytes() != paths["arithmetic"].read_bytes()
+    image, reference = fl.read_dct(paths["arithmetic"]), fl.read_dct(paths["huffman"])
+    assert image.arithmetic and not reference.arithmetic
+    np.testing.assert_array_equal(image.coefficients, reference.coefficients)
+    assert jpeglib.version.get() == "6b"  # the reader's switch of libjpeg build is undone
+
+
+@pytest.mark.parametrize(
+    "marker, precision, reason",
+    [(0xC1, 12, "unsupported JPEG: 12-bit samples"), (0xC3, 8, "unsupported JPEG: lossless coding")],
+)
+def test_twelve_bit_and_lossless_jpegs_are_refused_plainly(tmp_path, photo_jpegs, marker, precision, reason):
+    data = bytearray(photo_jpegs["chelsea", 75, "4:2:0"].read_bytes())
+    frame = data.index(b"\xff\xc0")
+    data[frame + 1], data[frame + 4] = marker, precision
+    path = tmp_path / "odd.jpg"
+    path.write_bytes(bytes(data))
+    with pytest.raises(ImageReadError, match=f"odd.jpg: {reason}"):
+        fl.read_dct(path)

@@ -9,10 +9,12 @@ from PIL import Image
 
 import forensiclib as fl
 from forensiclib.data.synth.platforms import (
+    FACEBOOK_TABLES,
     PLATFORMS,
     SETTINGS,
     PlatformProfile,
     get_platform,
+    pick_behaviour,
     share,
     share_chain,
 )
@@ -26,6 +28,28 @@ ANNEX_K_CHROMINANCE = np.array(
     + [[47, 66, 99, 99, 99, 99, 99, 99]]
     + [[99] * 8] * 4
 )
+
+
+# mozjpeg's default table (N. Robidoux's, for luminance and chrominance alike), written out here: the one WhatsApp's
+# downloads carry, scaled by quality as libjpeg scales its tables.
+ROBIDOUX = np.array(
+    [[16, 16, 16, 18, 25, 37, 56, 85], [16, 17, 20, 27, 34, 40, 53, 75], [16, 20, 24, 31, 43, 62, 91, 135],
+     [18, 27, 31, 40, 53, 74, 106, 156], [25, 34, 43, 53, 69, 94, 131, 189], [37, 40, 62, 74, 94, 124, 169, 238],
+     [56, 53, 91, 106, 131, 169, 226, 311], [85, 75, 135, 156, 189, 238, 311, 418]]
+)  # fmt: skip
+
+#: Every behaviour of every platform that re-encodes, by "platform/index".
+BEHAVIOURS = {
+    f"{name}/{index}": behaviour
+    for name, profile in PLATFORMS.items()
+    if not profile.passthrough
+    for index, (_, behaviour) in enumerate(profile.behaviours or ((1.0, profile),))
+}
+
+
+def scaled_table(base: np.ndarray, quality: int) -> np.ndarray:
+    scale = 5000 // quality if quality < 50 else 200 - 2 * quality
+    return np.clip((base * scale + 50) // 100, 1, 255)
 
 
 def ijg_chrominance_table(quality: int) -> np.ndarray:
@@ -57,6 +81,14 @@ def shared(large_source, tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
+def shared_behaviours(large_source, tmp_path_factory):
+    """{"platform/index": downloaded file} for every behaviour of every platform, from the large source."""
+    folder = tmp_path_factory.mktemp("behaviours")
+    return {key: share(large_source, profile, folder / f"{key.replace('/', '_')}.jpg", random_state=0)
+            for key, profile in BEHAVIOURS.items()}  # fmt: skip
+
+
+@pytest.fixture(scope="module")
 def small_source(tmp_path_factory):
     return camera_jpeg(tmp_path_factory.mktemp("small") / "chelsea.jpg", fl.load_photo("chelsea"))
 
@@ -70,25 +102,39 @@ def expected_size(profile: PlatformProfile, width: int, height: int) -> tuple[in
     return round(width * scale), round(height * scale)
 
 
-@pytest.mark.parametrize("name", list(PLATFORMS))
-def test_output_has_the_platforms_size(shared, name):
-    image = fl.read_dct(shared[name])
-    width, height = expected_size(PLATFORMS[name], *SOURCE_SIZE)
+@pytest.mark.parametrize("key", list(BEHAVIOURS))
+def test_output_has_the_platforms_size(shared_behaviours, key):
+    image = fl.read_dct(shared_behaviours[key])
+    profile = BEHAVIOURS[key]
+    width, height = expected_size(profile, *SOURCE_SIZE)
     assert (image.width, image.height) == (width, height)
-    profile = PLATFORMS[name]
-    if profile.max_long_side:
+    if profile.max_long_side and profile.max_long_side < max(SOURCE_SIZE):
         assert max(image.width, image.height) == profile.max_long_side
     if profile.max_width:
         assert image.width == profile.max_width
 
 
-def test_sizes_stated_in_the_literature(shared):
-    sizes = {name: fl.read_dct(path) for name, path in shared.items()}
-    assert max(sizes["facebook"].width, sizes["facebook"].height) == 2048
-    assert sizes["instagram"].width == 1080
-    assert max(sizes["whatsapp"].width, sizes["whatsapp"].height) == 1600
-    assert max(sizes["telegram"].width, sizes["telegram"].height) == 1280
-    assert (sizes["original"].width, sizes["original"].height) == SOURCE_SIZE
+def test_sizes_measured_or_stated_in_the_literature(shared_behaviours, shared):
+    sizes = {key: fl.read_dct(path) for key, path in shared_behaviours.items()}
+    assert max(sizes["facebook/0"].width, sizes["facebook/0"].height) == 2048
+    assert max(sizes["facebook/1"].width, sizes["facebook/1"].height) == 2048
+    assert sizes["instagram/0"].width == 1080
+    assert max(sizes["whatsapp/0"].width, sizes["whatsapp/0"].height) == 1280
+    assert max(sizes["whatsapp/1"].width, sizes["whatsapp/1"].height) == 1600
+    assert max(sizes["telegram/0"].width, sizes["telegram/0"].height) == 1280
+    assert (sizes["twitter/1"].width, sizes["twitter/1"].height) == SOURCE_SIZE  # within Twitter's 4096 px
+    original = fl.read_dct(shared["original"])
+    assert (original.width, original.height) == SOURCE_SIZE
+
+
+def test_twitter_shrinks_to_4096_and_instagram_enlarges_to_320(tmp_path):
+    wide = np.asarray(Image.fromarray(fl.load_photo("coffee")).resize((5000, 1000)))
+    for index in (0, 1):  # a PNG-like array is re-encoded by both behaviours
+        image = fl.read_dct(share(wide, PLATFORMS["twitter"].behaviours[index][1], tmp_path / "wide.jpg"))
+        assert (image.width, image.height) == (4096, 819)
+    narrow = np.asarray(Image.fromarray(fl.load_photo("coffee")).resize((150, 100)))
+    image = fl.read_dct(share(narrow, "instagram", tmp_path / "narrow.jpg", random_state=0))
+    assert (image.width, image.height) == (320, 213)
 
 
 def test_width_rule_applies_to_portrait_photos(tmp_path):
@@ -97,27 +143,64 @@ def test_width_rule_applies_to_portrait_photos(tmp_path):
     assert (image.width, image.height) == (1080, 1620)
 
 
-def test_small_images_are_never_enlarged(small_source, tmp_path):
+def test_small_images_are_never_shrunk(small_source, tmp_path):
     for name in PLATFORMS:
         image = fl.read_dct(share(small_source, name, tmp_path / f"{name}.jpg"))
         assert (image.width, image.height) == (451, 300), name
 
 
-@pytest.mark.parametrize("name", [name for name in PLATFORMS if not PLATFORMS[name].passthrough])
-def test_encoding_settings(shared, name):
-    profile = PLATFORMS[name]
-    image = fl.read_dct(shared[name])
-    assert image.subsampling == profile.subsampling
-    assert image.progressive == profile.progressive
-    assert image.quality.exact  # every built-in encoder writes IJG tables
-    if profile.quality_rule == "fixed":
-        quality = profile.quality
-        np.testing.assert_array_equal(image.quantization_table, fl.ijg_quantization_table(quality))
+@pytest.mark.parametrize("key", list(BEHAVIOURS))
+def test_encoding_settings_read_back_with_jpeglib(shared_behaviours, large_source, key):
+    """Each behaviour's download, read with jpeglib: its tables, subsampling and scan mode are the profile's."""
+    profile = BEHAVIOURS[key]
+    jpeg = jpeglib.read_dct(str(shared_behaviours[key]))
+    luminance, chrominance = jpeg.qt[jpeg.quant_tbl_no[0]], jpeg.qt[jpeg.quant_tbl_no[1]]
+    sampling = {(2, 2): "4:2:0", (1, 2): "4:2:2", (1, 1): "4:4:4"}[tuple(np.asarray(jpeg.samp_factor)[0])]
+    if profile.keep_jpeg:  # a JPEG source within the limits keeps its coefficients and tables
+        source = jpeglib.read_dct(str(large_source))
+        np.testing.assert_array_equal(jpeg.Y, source.Y)
+        np.testing.assert_array_equal(jpeg.qt, source.qt)
+        return
+    assert sampling == profile.subsampling
+    assert bool(jpeg.progressive_mode) == profile.progressive
+    if profile.quantization_tables is not None:
+        np.testing.assert_array_equal(luminance, np.array(profile.quantization_tables[0]))
+        np.testing.assert_array_equal(chrominance, np.array(profile.quantization_tables[1]))
+        return
+    if profile.encoder.startswith("mozjpeg"):
+        qualities = [q for q in range(1, 101) if np.array_equal(luminance, scaled_table(ROBIDOUX, q))]
+        np.testing.assert_array_equal(chrominance, luminance)
     else:
-        quality = image.quality.quality
-        assert profile.quality[0] <= quality <= profile.quality[1]
-    jpeg = jpeglib.read_dct(str(shared[name]))
-    np.testing.assert_array_equal(jpeg.qt[jpeg.quant_tbl_no[1]], ijg_chrominance_table(quality))
+        qualities = [q for q in range(1, 101) if np.array_equal(luminance, fl.ijg_quantization_table(q))]
+        np.testing.assert_array_equal(chrominance, ijg_chrominance_table(qualities[0]))
+    assert len(qualities) == 1
+    if profile.quality_rule == "fixed":
+        assert qualities == [profile.quality]
+    elif profile.quality_rule == "choice":
+        assert qualities[0] in profile.quality
+    else:
+        assert profile.quality[0] <= qualities[0] <= profile.quality[1]
+
+
+def test_measured_tables_are_written_as_measured(shared_behaviours, tmp_path):
+    facebook = jpeglib.read_dct(str(shared_behaviours["facebook/0"]))
+    assert facebook.qt[1][7, 7] == 267  # a 16-bit entry, as in Facebook's downloads
+    np.testing.assert_array_equal(facebook.qt[0], np.array(FACEBOOK_TABLES[0]))
+    mozjpeg = PLATFORMS["whatsapp"].behaviours[0][1]
+    for quality, first_row in ((70, [10, 10, 10, 11, 15, 22, 34, 51]), (80, [6, 6, 6, 7, 10, 15, 22, 34])):
+        profile = PlatformProfile(name="wa", encoder=mozjpeg.encoder, quality=quality, progressive=True)
+        image = fl.read_dct(share(fl.load_photo("chelsea"), profile, tmp_path / f"wa{quality}.jpg"))
+        assert image.quantization_table[0].tolist() == first_row  # the rows WhatsApp's downloads carry
+
+
+def test_every_behaviour_is_drawn_by_weight():
+    for name, profile in PLATFORMS.items():
+        drawn = [pick_behaviour(name, random_state=seed) for seed in range(200)]
+        behaviours = [behaviour for _, behaviour in profile.behaviours] or [profile]
+        counts = [sum(d is behaviour for d in drawn) for behaviour in behaviours]
+        weights = np.array([weight for weight, _ in profile.behaviours] or [1.0])
+        assert sum(counts) == 200
+        np.testing.assert_allclose(np.array(counts) / 200, weights / weights.sum(), atol=0.1)
 
 
 STRIPPING = [name for name, profile in PLATFORMS.items() if not (profile.keep_exif or profile.passthrough)]
@@ -177,34 +260,42 @@ def test_content_rule_gives_busier_images_lower_quality(tmp_path):
     rng = np.random.default_rng(0)
     smooth = np.tile(np.linspace(0, 255, 256, dtype=np.uint8)[None, :, None], (192, 1, 3))
     busy = rng.integers(0, 256, size=(192, 256, 3), dtype=np.uint8)
-    quality = {name: fl.read_dct(share(image, "facebook", tmp_path / f"{name}.jpg")).quality.quality
+    facebook_ijg = PLATFORMS["facebook"].behaviours[1][1]
+    quality = {name: fl.read_dct(share(image, facebook_ijg, tmp_path / f"{name}.jpg")).quality.quality
                for name, image in (("smooth", smooth), ("busy", busy))}
-    assert quality == {"smooth": 85, "busy": 71}
+    assert quality == {"smooth": 79, "busy": 65}
 
 
 def test_size_rule_gives_larger_images_lower_quality(tmp_path):
     small = np.asarray(Image.fromarray(fl.load_photo("coffee")).resize((400, 300)))
     large = np.asarray(Image.fromarray(fl.load_photo("coffee")).resize((1600, 1200)))
-    low, high = PLATFORMS["whatsapp"].quality
-    quality_small = fl.read_dct(share(small, "whatsapp", tmp_path / "small.jpg")).quality.quality
-    quality_large = fl.read_dct(share(large, "whatsapp", tmp_path / "large.jpg")).quality.quality
-    assert quality_small == high and low <= quality_large < quality_small
+    profile = PlatformProfile(name="sized", quality=(60, 80), quality_rule="size")
+    quality_small = fl.read_dct(share(small, profile, tmp_path / "small.jpg")).quality.quality
+    quality_large = fl.read_dct(share(large, profile, tmp_path / "large.jpg")).quality.quality
+    assert quality_small == 80 and 60 <= quality_large < quality_small
+
+
+def test_choice_rule_draws_only_the_listed_qualities(tmp_path):
+    rgb = fl.load_photo("chelsea")[:96, :128]
+    qualities = {fl.read_dct(share(rgb, "instagram", tmp_path / f"{seed}.jpg", random_state=seed)).quality.quality
+                 for seed in range(12)}  # fmt: skip
+    assert qualities == {80, 90, 92}
 
 
 def test_chain_shows_the_last_platforms_settings(large_source, tmp_path):
-    chained = share_chain(large_source, ["facebook", "telegram"], tmp_path / "chain.jpg", random_state=3)
+    chained = share_chain(large_source, ["flickr", "telegram"], tmp_path / "chain.jpg", random_state=3)
     image = fl.read_dct(chained)
     assert max(image.width, image.height) == 1280
-    assert not image.progressive  # facebook writes progressive, telegram baseline
+    assert image.progressive  # flickr writes baseline, telegram progressive
     np.testing.assert_array_equal(image.quantization_table, fl.ijg_quantization_table(87))
-    by_hand = share(share(large_source, "facebook", tmp_path / "fb.jpg"), "telegram", tmp_path / "fb_tg.jpg")
+    by_hand = share(share(large_source, "flickr", tmp_path / "fl.jpg"), "telegram", tmp_path / "fl_tg.jpg")
     assert by_hand.read_bytes() == chained.read_bytes()
-    assert sorted(path.name for path in tmp_path.iterdir()) == ["chain.jpg", "fb.jpg", "fb_tg.jpg"]
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["chain.jpg", "fl.jpg", "fl_tg.jpg"]
 
 
 def test_chain_starting_with_the_original(small_source, tmp_path):
-    chained = share_chain(small_source, ["original", "twitter"], tmp_path / "chain.jpg", random_state=0)
-    alone = share(small_source, "twitter", tmp_path / "alone.jpg")
+    chained = share_chain(small_source, ["original", "telegram"], tmp_path / "chain.jpg", random_state=0)
+    alone = share(small_source, "telegram", tmp_path / "alone.jpg")
     assert chained.read_bytes() == alone.read_bytes()
 
 
@@ -252,10 +343,17 @@ def test_notes_give_a_source_or_say_assumed():
         if profile.passthrough:
             assert profile.notes["passthrough"] in profile.describe()
             continue
-        for setting in SETTINGS:
-            note = profile.notes.get(setting, "")
-            assert note.startswith(("commonly reported, not verified here:", "assumed")), (name, setting, note)
-            assert f"{setting}: " in profile.describe() and note in profile.describe()
+        if profile.behaviours:
+            assert profile.notes["behaviours"].startswith(("measured on", "assumed")), name
+        for _, behaviour in profile.behaviours or ((1.0, profile),):
+            for setting in SETTINGS:
+                note = behaviour.notes.get(setting, "")
+                assert note.startswith(("measured on", "commonly reported, not verified here:", "assumed",
+                                        "unused", "IJG tables", "mozjpeg's own")), (name, setting, note)  # fmt: skip
+                assert f"{setting}: " in profile.describe() and note in profile.describe()
+        if name in ("facebook", "instagram", "twitter", "whatsapp", "telegram"):
+            notes = " ".join(n for _, b in (profile.behaviours or ((1.0, profile),)) for n in b.notes.values())
+            assert f"measure-platform DIR/social/{name}" in notes
 
 
 def test_platforms_of_paper_1():
@@ -321,6 +419,16 @@ def test_bad_arguments(tmp_path):
         ({"progressive": "yes"}, "`progressive` True or False"),
         ({"encoder": "mozjpeg403"}, "progressive=True"),
         ({"name": ""}, "`name` a non-empty string"),
+        ({"min_width": -1}, "`min_width` a positive integer"),
+        ({"quality": (), "quality_rule": "choice"}, "non-empty tuple of integers in 1..100 for the 'choice' rule"),
+        ({"quantization_tables": np.ones((8, 8), int)}, r"two 8x8 integer tables .* shape \(8, 8\)"),
+        ({"quantization_tables": np.ones((2, 8, 8), int), "quality": (1, 2), "quality_rule": "random"},
+         "quality_rule='fixed'"),
+        ({"dct_method": "float"}, "a jpeglib encoder"),
+        ({"dct_method": "exact"}, "`dct_method` one of"),
+        ({"keep_jpeg": 1}, "`keep_jpeg` True or False"),
+        ({"behaviours": ((0, PlatformProfile(name="a")),)}, r"\(positive weight, PlatformProfile\)"),
+        ({"behaviours": ((1, PlatformProfile(name="a", passthrough=True)),)}, "plain profile"),
     ],
 )
 def test_profile_validation(settings, match):

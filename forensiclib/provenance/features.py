@@ -52,6 +52,7 @@ __all__ = [
     "PatchFeatures",
     "FeatureSet",
     "SkippedFile",
+    "WarnedFile",
     "zigzag_modes",
     "dct_histograms",
     "image_features",
@@ -140,10 +141,12 @@ class PatchFeatures:
     Attributes:
         features: `(n_patches, n_features)` float32.
         positions: `(n_patches, 2)` int32, (row, col) of each patch's top-left pixel.
+        warnings: libjpeg's warnings on the file that leave its coefficients intact (`DCTImage.warnings`).
     """
 
     features: np.ndarray
     positions: np.ndarray
+    warnings: tuple[str, ...] = ()
 
 
 @dataclasses.dataclass(frozen=True)
@@ -152,6 +155,14 @@ class SkippedFile:
 
     path: Path
     reason: str
+
+
+@dataclasses.dataclass(frozen=True)
+class WarnedFile:
+    """A file batch extraction used although libjpeg warned about it (the warning leaves its coefficients intact)."""
+
+    path: Path
+    warning: str
 
 
 @dataclasses.dataclass
@@ -165,6 +176,7 @@ class FeatureSet:
         paths: the images that gave features, in input order.
         skipped: the files that gave none, each with its reason.
         params: the feature settings.
+        warned: the files used despite a benign libjpeg warning, one entry per file with its warnings joined.
     """
 
     features: np.ndarray
@@ -173,6 +185,7 @@ class FeatureSet:
     paths: list[Path]
     skipped: list[SkippedFile]
     params: FeatureParams
+    warned: list[WarnedFile] = dataclasses.field(default_factory=list)
 
     def __len__(self) -> int:
         return len(self.features)
@@ -180,7 +193,10 @@ class FeatureSet:
     def report(self) -> str:
         """A short text report: images used, patches, and each skipped file with its reason."""
         lines = [f"{len(self.paths)} images -> {len(self.features)} patches; {len(self.skipped)} skipped"]
+        if self.warned:
+            lines[0] += f"; {len(self.warned)} used with a warning"
         lines += [f"  skipped {item.path}: {item.reason}" for item in self.skipped]
+        lines += [f"  used with a warning {item.path}: {item.warning}" for item in self.warned]
         return "\n".join(lines)
 
 
@@ -276,7 +292,8 @@ def _image_features(image: str | Path | DCTImage, params: FeatureParams) -> Patc
             f"image is {dct.width}x{dct.height} pixels, smaller than one "
             f"{params.patch_size}x{params.patch_size} patch",
         )
-    return dct_histograms(dct.coefficients, dct.height, dct.width, params)
+    result = dct_histograms(dct.coefficients, dct.height, dct.width, params)
+    return dataclasses.replace(result, warnings=dct.warnings) if dct.warnings else result
 
 
 def extract_features(
@@ -295,7 +312,9 @@ def extract_features(
 
     Every file is tried; a file that cannot be used (not an image, corrupt,
     smaller than a patch, ...) is listed in `FeatureSet.skipped` with its reason
-    and a warning sums them up, and the results of the good files are kept.
+    and a warning sums them up, and the results of the good files are kept. A JPEG
+    libjpeg warns about without damage to its coefficients (bytes between segments)
+    is used and listed in `FeatureSet.warned`.
 
     Args:
         paths: a folder (searched recursively, hidden files ignored, symlinked
@@ -463,6 +482,7 @@ def _joined_features(outcomes: list[PatchFeatures | _Counts], params: FeaturePar
 def _assemble(results: Sequence[tuple[Path, PatchFeatures | _Counts | str]], params: FeatureParams) -> FeatureSet:
     good = [(path, out) for path, out in results if not isinstance(out, str)]
     skipped = [SkippedFile(path, out) for path, out in results if isinstance(out, str)]
+    warned = [WarnedFile(path, "; ".join(out.warnings)) for path, out in good if out.warnings]
     if skipped:
         shown = "; ".join(f"{item.path.name}: {item.reason}" for item in skipped[:3])
         more = f" (and {len(skipped) - 3} more)" if len(skipped) > 3 else ""
@@ -477,6 +497,7 @@ def _assemble(results: Sequence[tuple[Path, PatchFeatures | _Counts | str]], par
         paths=[path for path, _ in good],
         skipped=skipped,
         params=params,
+        warned=warned,
     )
 
 
@@ -490,10 +511,12 @@ def _features_or_reason(job: tuple[Path, FeatureParams, Path | None]) -> PatchFe
             entry = folder / key[:2] / f"{key}.npz"
             cached = cache.load_arrays(entry)
             if cached is not None:
-                return PatchFeatures(features=cached["features"], positions=cached["positions"])
+                warned = tuple(str(text) for text in cached.get("warnings", ()))
+                return PatchFeatures(features=cached["features"], positions=cached["positions"], warnings=warned)
         result = _image_features(path, params)
         if entry is not None:
-            cache.save_arrays(entry, features=result.features, positions=result.positions)
+            extra = {"warnings": np.array(result.warnings, dtype=str)} if result.warnings else {}
+            cache.save_arrays(entry, features=result.features, positions=result.positions, **extra)
         return result
     except ImageReadError as error:
         return error.reason
@@ -508,6 +531,7 @@ class _Counts(typing.NamedTuple):
 
     counts: np.ndarray
     positions: np.ndarray
+    warnings: tuple[str, ...] = ()
 
 
 def _counts_or_reason(job: tuple[Path, FeatureParams, Path | None]) -> _Counts | str:
@@ -519,7 +543,7 @@ def _counts_or_reason(job: tuple[Path, FeatureParams, Path | None]) -> _Counts |
         return outcome
     params = job[1]
     counts = np.rint(outcome.features * params.n_blocks) if params.normalize else outcome.features
-    return _Counts(counts.astype(np.min_scalar_type(params.n_blocks)), outcome.positions)
+    return _Counts(counts.astype(np.min_scalar_type(params.n_blocks)), outcome.positions, outcome.warnings)
 
 
 def _list_files(paths: str | Path | Iterable[str | Path]) -> list[Path]:

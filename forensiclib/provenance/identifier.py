@@ -67,13 +67,17 @@ class Identifier:
 
 @dataclasses.dataclass
 class Identification:
-    """One image's answer: a predicted class with probabilities and the per-patch vote, or an error."""
+    """One image's answer: a predicted class with probabilities and the per-patch vote, or an error.
+
+    `warnings` holds libjpeg's warnings on a file it read intact (e.g. extraneous bytes before a marker).
+    """
 
     path: Path
     prediction: str | None = None
     probabilities: dict[str, float] = dataclasses.field(default_factory=dict)
     votes: dict[str, int] = dataclasses.field(default_factory=dict)
     error: str | None = None
+    warnings: tuple[str, ...] = ()
 
     def describe(self) -> str:
         if self.error is not None:
@@ -82,8 +86,9 @@ class Identification:
         order = sorted(self.probabilities, key=self.probabilities.get, reverse=True)
         probabilities = ", ".join(f"{c} {100 * self.probabilities[c]:.1f}%" for c in order)
         votes = ", ".join(f"{c} {self.votes[c]}" for c in order if self.votes.get(c))
+        warned = "".join(f"\n    libjpeg warning (coefficients intact): {text}" for text in self.warnings)
         return (f"{self.path}: {self.prediction}\n    mean patch probability: {probabilities}\n"
-                f"    patch vote ({n} patches): {votes}")  # fmt: skip
+                f"    patch vote ({n} patches): {votes}{warned}")  # fmt: skip
 
 
 def save_identifier(result, folder: str | Path, *, trained_on: str, simulated: bool, **metadata) -> Identifier:
@@ -174,7 +179,8 @@ def identify(paths: Iterable[str | Path], identifier: Identifier) -> list[Identi
     for path in paths:
         path = Path(path)
         try:
-            features = image_features(path, patch_size=identifier.patch_size).features
+            patches = image_features(path, patch_size=identifier.patch_size)
+            features = patches.features
         except (ImageReadError, OSError) as error:
             answers.append(Identification(path, error=str(error)))
             continue
@@ -185,6 +191,6 @@ def identify(paths: Iterable[str | Path], identifier: Identifier) -> list[Identi
         answers.append(Identification(
             path, prediction=identifier.classes[int(label)],
             probabilities={c: float(p) for c, p in zip(identifier.classes, mean)},
-            votes={c: int(n) for c, n in zip(identifier.classes, counts)},
+            votes={c: int(n) for c, n in zip(identifier.classes, counts)}, warnings=patches.warnings,
         ))  # fmt: skip
     return answers

@@ -20,6 +20,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import os
+import re
 import tempfile
 import threading
 from pathlib import Path
@@ -60,6 +61,29 @@ _IJG_LUMINANCE = np.array(
 
 _JPEG_MAGIC = b"\xff\xd8\xff"
 _stderr_lock = threading.Lock()
+#: Held while jpeglib's libjpeg version (process-wide state) is switched, by readers and encoders alike.
+JPEGLIB_LOCK = threading.RLock()
+
+#: libjpeg warnings (JWRN_* of jerror.h) that leave the stored coefficients as they are: bytes between segments
+#: that libjpeg skips, header fields it ignores. Any other warning (premature end of the file or of a data
+#: segment, bad Huffman code, lost restart sync, ...) means the coefficients may be damaged.
+BENIGN_WARNINGS = (
+    re.compile(r"Corrupt JPEG data: \d+ extraneous bytes before marker 0x[0-9a-f]{2}"),
+    re.compile(r"Warning: unknown JFIF revision number \d+\.\d+"),
+    re.compile(r"Warning: thumbnail image size does not match data length \d+"),
+    re.compile(r"Unknown Adobe color transform code \d+"),
+    re.compile(r"Invalid SOS parameters for sequential JPEG"),
+)
+#: The libjpeg build that reads arithmetic-coded JPEGs (IJG 6b, jpeglib's default, refuses them).
+_ARITHMETIC_READER = "turbo210"
+# Start-of-frame markers: the coding process each one declares (ITU-T T.81, Table B.1).
+_SOF_PROCESSES = {
+    0xC0: "baseline", 0xC1: "extended sequential", 0xC2: "progressive", 0xC3: "lossless",
+    0xC5: "differential sequential", 0xC6: "differential progressive", 0xC7: "differential lossless",
+    0xC9: "arithmetic extended sequential", 0xCA: "arithmetic progressive", 0xCB: "arithmetic lossless",
+    0xCD: "arithmetic differential sequential", 0xCE: "arithmetic differential progressive",
+    0xCF: "arithmetic differential lossless",
+}
 
 
 @dataclasses.dataclass(frozen=True)
@@ -99,6 +123,12 @@ class DCTImage:
         progressive: whether the JPEG is progressive (False for non-JPEG input).
         subsampling: chroma subsampling of a JPEG as `"4:4:4"`, `"4:2:2"`,
             `"4:2:0"`, ... ; `"gray"` for a one-component JPEG; None for non-JPEG.
+        warnings: libjpeg's warnings on a JPEG whose coefficients they leave intact
+            (see `BENIGN_WARNINGS`), e.g. `("Corrupt JPEG data: 3 extraneous bytes before marker 0xdb",)`;
+            empty for a clean file.
+        arithmetic: whether the JPEG is arithmetic-coded (read with libjpeg-turbo).
+        chroma_quantization_table: `(8, 8)` uint16 table of the first chroma component of a
+            colour JPEG, else None.
     """
 
     path: Path
@@ -109,6 +139,9 @@ class DCTImage:
     quantization_table: np.ndarray | None = None
     progressive: bool = False
     subsampling: str | None = None
+    warnings: tuple[str, ...] = ()
+    arithmetic: bool = False
+    chroma_quantization_table: np.ndarray | None = None
 
     @property
     def quality(self) -> QualityEstimate | None:
@@ -128,15 +161,18 @@ def encode_jpeg(
     quality: int,
     subsampling: str = "4:2:0",
     progressive: bool = False,
+    quantization_tables: np.ndarray | None = None,
 ) -> Path:
-    """Write an image as a JPEG with Pillow's libjpeg-turbo (IJG quality tables).
+    """Write an image as a JPEG with Pillow's libjpeg-turbo (IJG quality tables, or given ones).
 
     Args:
         image: `(height, width, 3)` RGB or `(height, width)` gray uint8 array.
         path: destination file.
-        quality: IJG quality factor, 1..100.
+        quality: IJG quality factor, 1..100 (unused with `quantization_tables`).
         subsampling: `"4:4:4"`, `"4:2:2"` or `"4:2:0"` (ignored for gray images).
         progressive: write a progressive JPEG.
+        quantization_tables: `(2, 8, 8)` integer (luminance, chrominance) tables in natural order, entries
+            1..32767 (a camera's own tables), written instead of the IJG tables; None: IJG tables at `quality`.
 
     Returns:
         The path written.
@@ -149,13 +185,23 @@ def encode_jpeg(
     image = np.asarray(image)
     if image.dtype != np.uint8 or image.ndim not in (2, 3) or (image.ndim == 3 and image.shape[2] != 3):
         raise ValueError(f"Expected an (H, W) or (H, W, 3) uint8 array. Received {image.dtype} {image.shape}")
+    if quantization_tables is None:
+        tables = {"quality": int(quality)}
+    else:
+        array = np.asarray(quantization_tables)
+        if array.shape != (2, 8, 8) or array.dtype.kind not in "iu" or not ((array >= 1) & (array <= 32767)).all():
+            raise ValueError(
+                "Expected quantization_tables a (2, 8, 8) integer array with entries 1..32767. "
+                f"Received: {array.dtype} {array.shape}"
+            )
+        tables = {"qtables": [table.ravel().tolist() for table in array]}
     path = Path(path)
     Image.fromarray(image).save(
         path,
         format="JPEG",
-        quality=int(quality),
         subsampling=_PILLOW_SUBSAMPLING[subsampling],
         progressive=progressive,
+        **tables,
     )
     return path
 
@@ -242,8 +288,10 @@ def read_dct(path: str | Path) -> DCTImage:
     """Read the luminance DCT coefficients of an image file.
 
     A JPEG (recognised by its first bytes, whatever its name) gives the quantized
-    coefficients stored in its bitstream, baseline or progressive, any chroma
-    subsampling; a grayscale JPEG's single component is its luminance. Any other
+    coefficients stored in its bitstream, baseline or progressive, Huffman or
+    arithmetic coded, any chroma subsampling; a grayscale JPEG's single component
+    is its luminance. libjpeg warnings that leave the coefficients intact (bytes
+    between segments, see `BENIGN_WARNINGS`) are kept in `DCTImage.warnings`. Any other
     image Pillow can open gives the rounded block DCT of its luminance (see
     `block_dct`); 16-bit images are scaled to 0..255 first, alpha is ignored.
 
@@ -255,9 +303,10 @@ def read_dct(path: str | Path) -> DCTImage:
 
     Raises:
         FileNotFoundError: the file does not exist.
-        ImageReadError: the file is not an image, is truncated or corrupt (libjpeg
-            warnings count as corruption), is a CMYK/YCCK JPEG (no luminance
-            component), or declares more than `MAX_PIXELS` pixels.
+        ImageReadError: the file is not an image; is truncated or its coefficients are
+            damaged (any libjpeg warning not in `BENIGN_WARNINGS`); is an unsupported JPEG
+            (12-bit samples, lossless or hierarchical coding); is a CMYK/YCCK JPEG (no
+            luminance component); or declares more than `MAX_PIXELS` pixels.
 
     Example:
         >>> image = read_dct("photo.jpg")  # doctest: +SKIP
@@ -307,10 +356,76 @@ def _utf8_path(path: Path):
         yield link
 
 
+def _frame_header(path: Path) -> tuple[int, int] | None:
+    """The first start-of-frame marker of a JPEG and its sample precision in bits, or None if none is found."""
+    with open(path, "rb") as file:
+        data = file.read(1 << 20)  # the frame header comes before the first scan, near the start
+    position = 2
+    while position + 4 <= len(data):
+        if data[position] != 0xFF:
+            position += 1  # bytes between segments (libjpeg skips them too, with a warning)
+            continue
+        marker = data[position + 1]
+        if marker == 0xFF:
+            position += 1
+            continue
+        if marker in (0x01, 0x00) or 0xD0 <= marker <= 0xD7:
+            position += 2
+            continue
+        if marker in (0xD9, 0xDA):
+            return None
+        length = int.from_bytes(data[position + 2 : position + 4], "big")
+        if marker in _SOF_PROCESSES:
+            return marker, data[position + 4] if position + 4 < len(data) else 8
+        position += 2 + length
+    return None
+
+
+def _unsupported(path: Path) -> tuple[str | None, bool]:
+    """(Why libjpeg cannot read this JPEG, or None; whether it is arithmetic-coded)."""
+    header = _frame_header(path)
+    if header is None:
+        return None, False
+    marker, precision = header
+    process = _SOF_PROCESSES[marker]
+    if "lossless" in process or "differential" in process:
+        return f"unsupported JPEG: {process} coding (SOF marker 0x{marker:02x}); libjpeg reads DCT-based, " \
+               "non-hierarchical JPEGs only", False
+    if precision != 8:
+        return f"unsupported JPEG: {precision}-bit samples; the libjpeg builds this library reads with take " \
+               "8-bit JPEGs only", False
+    return None, process.startswith("arithmetic")
+
+
+@contextlib.contextmanager
+def _jpeglib_version(version: str | None):
+    """jpeglib switched to a libjpeg version for the block (None: leave it as it is)."""
+    import jpeglib
+
+    if version is None:
+        yield
+        return
+    with JPEGLIB_LOCK:
+        previous = jpeglib.version.get() or "6b"
+        jpeglib.version.set(version)
+        try:
+            yield
+        finally:
+            jpeglib.version.set(previous)
+
+
+def _is_benign(warning: str) -> bool:
+    return any(pattern.fullmatch(warning.strip()) for pattern in BENIGN_WARNINGS)
+
+
 def _read_jpeg(path: Path) -> DCTImage:
     import jpeglib
 
-    with _captured_c_stderr() as warnings, _utf8_path(path) as name:
+    reason, arithmetic = _unsupported(path)
+    if reason is not None:
+        raise ImageReadError(path, reason)
+    with _jpeglib_version(_ARITHMETIC_READER if arithmetic else None), _captured_c_stderr() as warnings, \
+            _utf8_path(path) as name:  # fmt: skip
         try:
             jpeg = jpeglib.read_dct(name)
             if jpeg.height * jpeg.width > MAX_PIXELS:
@@ -322,8 +437,10 @@ def _read_jpeg(path: Path) -> DCTImage:
             jpeg.load()
         except OSError:
             jpeg = None
-    if jpeg is None or warnings:
-        detail = "; ".join(dict.fromkeys(warnings)) or "libjpeg could not parse it"
+    warnings = list(dict.fromkeys(line.strip() for line in warnings if line.strip()))
+    damaging = [warning for warning in warnings if not _is_benign(warning)]
+    if jpeg is None or damaging:
+        detail = "; ".join(damaging or warnings) or "libjpeg could not parse it"
         raise ImageReadError(path, f"truncated or corrupt JPEG ({detail})")
     n_components = jpeg.num_components
     if n_components not in (1, 3):
@@ -335,6 +452,7 @@ def _read_jpeg(path: Path) -> DCTImage:
     rows, cols = -(-jpeg.height // 8), -(-jpeg.width // 8)
     coefficients = np.ascontiguousarray(jpeg.Y[:rows, :cols])
     table = np.asarray(jpeg.qt[jpeg.quant_tbl_no[0]], dtype=np.uint16)
+    chroma = np.asarray(jpeg.qt[jpeg.quant_tbl_no[1]], dtype=np.uint16) if n_components == 3 else None
     return DCTImage(
         path=path,
         coefficients=coefficients,
@@ -344,6 +462,9 @@ def _read_jpeg(path: Path) -> DCTImage:
         quantization_table=table,
         progressive=bool(jpeg.progressive_mode),
         subsampling=_subsampling(np.asarray(jpeg.samp_factor)),
+        warnings=tuple(warnings),
+        arithmetic=arithmetic,
+        chroma_quantization_table=chroma,
     )
 
 

@@ -26,7 +26,11 @@ module simulates them. Every parameter is invented: the models are named
 10. sharpening: unsharp mask (Gaussian sigma 1 pixel) with the model's amount;
 11. rounding to uint8 RGB.
 
-`capture_jpeg` then writes the JPEG with the model's own quality and chroma subsampling.
+`capture_jpeg` then writes the JPEG with the model's chroma subsampling and a quantization table
+pair real cameras write (`forensiclib.data.synth.camera_tables`, measured on 23 camera originals): each
+catalogue model holds four real cameras' pairs, the way a firmware holds several quality settings
+or adapts its tables to the scene, and picks one by the image's busyness (busier: coarser table,
+as a file-size budget would). A model without tables writes IJG tables at its `jpeg_quality`.
 
 Example:
     >>> model = camera_models("B")[0]
@@ -48,6 +52,7 @@ from pathlib import Path
 import numpy as np
 
 from ...provenance.jpeg import encode_jpeg
+from .camera_tables import CAMERA_TABLES
 
 __all__ = [
     "CFA_PATTERNS",
@@ -58,6 +63,7 @@ __all__ = [
     "camera_models",
     "camera_devices",
     "capture",
+    "camera_tables_for",
     "write_camera_jpeg",
     "capture_jpeg",
 ]
@@ -76,6 +82,8 @@ _PRNU_TILE = 64  # the PRNU pattern is drawn in tiles, so a pixel's value does n
 _RAW_LEVELS = 4095  # 12-bit analogue-to-digital converter
 _SHARPEN_SIGMA = 1.0
 _MIN_SIDE = 8
+_TABLES_PER_MODEL = 4  # real cameras' table pairs each catalogue model holds
+_BUSYNESS_RANGE = (2.0, 10.0)  # mean absolute luminance difference mapped onto a model's tables (assumed)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -101,8 +109,12 @@ class CameraModel:
         gamma: tone-curve exponent, > 0: the curve starts from `linear ** (1 / gamma)`.
         contrast: weight 0..1 of the S-curve (smoothstep) blended into the tone curve.
         sharpening: unsharp-mask amount, >= 0 (0: none).
-        jpeg_quality: the model's own JPEG quality factor (IJG scale), 1..100.
+        jpeg_quality: the model's JPEG quality factor (IJG scale), 1..100, used when it has no
+            `jpeg_tables`.
         jpeg_subsampling: the model's chroma subsampling, `"4:4:4"`, `"4:2:2"` or `"4:2:0"`.
+        jpeg_tables: names of real cameras in `CAMERA_TABLES` whose (luminance, chrominance)
+            quantization tables the model writes, one per image chosen by its busyness
+            (`camera_tables_for`); empty: IJG tables at `jpeg_quality`.
     """
 
     name: str
@@ -118,6 +130,7 @@ class CameraModel:
     sharpening: float
     jpeg_quality: int
     jpeg_subsampling: str
+    jpeg_tables: tuple[str, ...] = ()
 
     def __post_init__(self):
         if not isinstance(self.name, str) or not self.name:
@@ -146,6 +159,12 @@ class CameraModel:
             raise ValueError(
                 f"Expected jpeg_subsampling one of {list(_SUBSAMPLINGS)}. Received: {self.jpeg_subsampling!r}"
             )
+        if isinstance(self.jpeg_tables, str) or not all(name in CAMERA_TABLES for name in self.jpeg_tables):
+            raise ValueError(
+                f"Expected jpeg_tables a tuple of camera names in CAMERA_TABLES ({', '.join(sorted(CAMERA_TABLES))}). "
+                f"Received: {self.jpeg_tables!r}"
+            )
+        object.__setattr__(self, "jpeg_tables", tuple(self.jpeg_tables))
         object.__setattr__(self, "white_balance", tuple(float(gain) for gain in white_balance))
         object.__setattr__(self, "colour_matrix", tuple(tuple(float(v) for v in row) for row in matrix))
         object.__setattr__(self, "jpeg_quality", int(quality))
@@ -328,8 +347,39 @@ def capture(
     return image
 
 
+def camera_tables_for(image: np.ndarray, camera: CameraModel | CameraDevice) -> str | None:
+    """Which real camera's tables a model writes for an image (None: the model writes IJG tables).
+
+    The model's tables are ordered from finest to coarsest (sum of the luminance table); the image's busyness
+    (mean absolute luminance difference between neighbours, 2 -> finest, 10 -> coarsest, linear in between) picks
+    one, as a firmware keeping files within a size budget would.
+
+    Example:
+        >>> model = camera_models("B")[0]
+        >>> camera_tables_for(np.zeros((16, 16, 3), np.uint8), model) in CAMERA_TABLES
+        True
+    """
+    model = camera.model if isinstance(camera, CameraDevice) else camera
+    if not isinstance(model, CameraModel):
+        raise ValueError(f"Expected camera a CameraModel or CameraDevice. Received: {type(camera).__name__}")
+    if not model.jpeg_tables:
+        return None
+    image = np.asarray(image)
+    if image.dtype != np.uint8 or image.ndim != 3 or image.shape[2] != 3:
+        raise ValueError(f"Expected image a (height, width, 3) uint8 array. Received: {image.dtype} {image.shape}")
+    luminance = image.astype(np.float32) @ np.array([0.299, 0.587, 0.114], dtype=np.float32)
+    busyness = 0.0
+    for axis in (0, 1):
+        if luminance.shape[axis] > 1:
+            busyness += float(np.abs(np.diff(luminance, axis=axis)).mean())
+    fraction = float(np.clip((busyness - _BUSYNESS_RANGE[0]) / (_BUSYNESS_RANGE[1] - _BUSYNESS_RANGE[0]), 0, 1))
+    ordered = sorted(model.jpeg_tables, key=lambda name: (sum(CAMERA_TABLES[name][0]), name))
+    return ordered[min(len(ordered) - 1, int(fraction * len(ordered)))]
+
+
 def write_camera_jpeg(image: np.ndarray, path: str | Path, camera: CameraModel | CameraDevice) -> Path:
-    """Write an image as the JPEG a camera model would: its quality and chroma subsampling.
+    """Write an image as the JPEG a camera model would: a real camera's tables (or its IJG quality) and its
+    chroma subsampling.
 
     Args:
         image: `(height, width, 3)` uint8 RGB, typically from `capture`.
@@ -347,7 +397,10 @@ def write_camera_jpeg(image: np.ndarray, path: str | Path, camera: CameraModel |
     model = camera.model if isinstance(camera, CameraDevice) else camera
     if not isinstance(model, CameraModel):
         raise ValueError(f"Expected camera a CameraModel or CameraDevice. Received: {type(camera).__name__}")
-    return encode_jpeg(image, path, quality=model.jpeg_quality, subsampling=model.jpeg_subsampling)
+    name = camera_tables_for(image, model) if model.jpeg_tables else None
+    tables = None if name is None else np.array(CAMERA_TABLES[name][:2]).reshape(2, 8, 8)
+    return encode_jpeg(image, path, quality=model.jpeg_quality, subsampling=model.jpeg_subsampling,
+                       quantization_tables=tables)  # fmt: skip
 
 
 def capture_jpeg(
@@ -459,6 +512,8 @@ def _model(index: int) -> CameraModel:
     matrix[~np.eye(3, dtype=bool)] = np.round(off_diagonal, 4)
     matrix[np.diag_indices(3)] = np.round(1.0 - matrix.sum(axis=1), 4)  # rows sum to 1: white stays white
     subsampling = "4:2:0" if u[15] < 0.5 else "4:2:2" if u[15] < 0.85 else "4:4:4"
+    cameras = sorted(CAMERA_TABLES)  # the real cameras whose tables the model writes: a seeded draw of four
+    order = _uniforms(_CATALOGUE_SEED, "tables", index, count=len(cameras)).argsort()
     return CameraModel(
         name=f"sim-camera-{index:02d}",
         cfa_pattern=CFA_PATTERNS[(index - 1) % 4],
@@ -473,6 +528,7 @@ def _model(index: int) -> CameraModel:
         sharpening=round(0.1 + 0.9 * u[13], 4),
         jpeg_quality=85 + int(13 * u[14]),
         jpeg_subsampling=subsampling,
+        jpeg_tables=tuple(cameras[k] for k in order[:_TABLES_PER_MODEL]),
     )
 
 

@@ -53,6 +53,7 @@ class MeasuredImage:
         progressive: whether the file is progressive.
         segments: the metadata segments before the first scan, in file order, e.g.
             `("APP0:JFIF", "APP1:Exif", "COM")`.
+        chroma_table: `(8, 8)` uint16 chrominance table, None for a grayscale JPEG.
     """
 
     path: Path
@@ -63,6 +64,7 @@ class MeasuredImage:
     subsampling: str
     progressive: bool
     segments: tuple[str, ...]
+    chroma_table: np.ndarray | None = None
 
 
 @dataclasses.dataclass(frozen=True, eq=False)
@@ -138,6 +140,22 @@ class PlatformMeasurement:
             return None, None
         return (None, width) if n_width > n_long else (long_side, None)
 
+    def _count_pairs(self) -> tuple[bytes, int]:
+        """The most common (luminance, chrominance) pair as bytes, and how many images carry it."""
+        pairs = Counter(
+            image.quantization_table.tobytes() + (b"" if image.chroma_table is None else image.chroma_table.tobytes())
+            for image in self.images
+        )
+        return pairs.most_common(1)[0]
+
+    def _own_tables(self) -> np.ndarray | None:
+        """The platform's own `(2, 8, 8)` tables: a non-IJG pair most images carry; None otherwise."""
+        key, count = self._count_pairs()
+        if count * 2 <= self.n_images or len(key) != 2 * 64 * 2:
+            return None
+        tables = np.frombuffer(key, dtype=np.uint16).reshape(2, 8, 8).astype(np.int64)
+        return None if estimate_quality(tables[0]).exact else tables
+
     def report(self) -> str:
         """The measurement as readable text."""
         sizes = self.sizes()
@@ -178,9 +196,11 @@ class PlatformMeasurement:
     def to_profile(self, name: str, *, encoder: str = "pillow", resample: str = "lanczos") -> PlatformProfile:
         """A `PlatformProfile` that would produce downloads like these, with a note per value.
 
-        Size limits come from maxima that several images share (see `report`); one quality if all
-        images agree, else their range drawn at random (the platform's rule is unknown); the most
-        common subsampling; progressive if most images are; EXIF kept if most images have it.
+        Size limits come from maxima that several images share (see `report`); the platform's own
+        tables when most images carry one same pair that is not an IJG table (as Facebook's
+        downloads do); else one quality if all images agree, else their range drawn at random (the
+        platform's rule is unknown); the most common subsampling; progressive if most images are;
+        EXIF kept if most images have it.
 
         Args:
             name: the new profile's name.
@@ -197,6 +217,11 @@ class PlatformMeasurement:
         quality_note = f"{source}: estimated IJG qualities {low}..{high}"
         if self.n_exact_ijg < self.n_images:
             quality_note += f"; {self.n_images - self.n_exact_ijg} tables are not IJG tables, nearest quality used"
+        own_tables = None if encoder.startswith("mozjpeg") else self._own_tables()
+        if own_tables is not None:
+            quality_note = (f"{source}: unused, the platform's own tables (not IJG tables) in "
+                            f"{self._count_pairs()[1]} of {self.n_images}")  # fmt: skip
+            low = high = estimate_quality(own_tables[0]).quality
         subsampling = next((key for key in self.subsampling_counts() if key in SUBSAMPLINGS), "4:2:0")
         progressive = self.progressive_fraction >= 0.5
         if encoder.startswith("mozjpeg"):
@@ -210,6 +235,7 @@ class PlatformMeasurement:
             encoder=encoder,
             quality=low if low == high else (low, high),
             quality_rule="fixed" if low == high else "random",
+            quantization_tables=own_tables,
             subsampling=subsampling,
             progressive=progressive,
             keep_exif=n_exif * 2 >= self.n_images,
@@ -223,6 +249,8 @@ class PlatformMeasurement:
                 "resample": "assumed: not measurable from the files",
                 "encoder": "assumed: not measurable from the files",
                 "quality": quality_note,
+                "quantization_tables": f"{source}: the most common pair, in {self._count_pairs()[1]} of "
+                f"{self.n_images}" if own_tables is not None else f"{source}: quality-scaled tables",
                 "subsampling": f"{source}: {self.subsampling_counts()}",
                 "progressive": f"{source}: {100 * self.progressive_fraction:.0f}% progressive",
                 "keep_exif": f"{source}: EXIF in {n_exif} of {self.n_images}",
@@ -297,6 +325,7 @@ def _measure_file(path: Path) -> MeasuredImage | SkippedFile:
         subsampling=image.subsampling,
         progressive=image.progressive,
         segments=segments,
+        chroma_table=image.chroma_quantization_table,
     )
 
 
