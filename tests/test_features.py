@@ -191,9 +191,9 @@ def test_pool_workers_outlive_an_interrupt_of_their_process_group_and_exit_quiet
 _KEEP_A_POOL = """
 import sys, time
 import forensiclib as fl
-from forensiclib.provenance import features
+from forensiclib.provenance import _workers
 fl.extract_features(sys.argv[1:], n_jobs=2, cache_dir=False, progress=False)
-print(*features._pool[1]._processes, flush=True)
+print(*_workers._pool[1]._processes, flush=True)
 time.sleep(120)
 """
 

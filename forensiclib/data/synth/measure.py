@@ -21,7 +21,7 @@ import numpy as np
 from ...errors import ImageReadError
 from ...provenance.features import SkippedFile
 from ...provenance.jpeg import QualityEstimate, estimate_quality, is_jpeg, read_dct
-from .platforms import SUBSAMPLINGS, PlatformProfile
+from .platform_profile import SUBSAMPLINGS, PlatformProfile
 
 __all__ = ["MeasuredImage", "PlatformMeasurement", "measure_platform"]
 
