@@ -37,3 +37,11 @@ def test_the_package_is_grouped_by_paper_and_concept():
     assert {"provenance", "unified", "data", "runner"} <= {p.name for p in package.iterdir() if p.is_dir()}
     for sub in ("provenance", "unified", "data", "runner"):
         assert (package / sub / "__init__.py").read_text().startswith('"""'), f"{sub}/__init__.py says what it holds"
+
+
+def test_no_module_is_longer_than_about_500_lines():
+    from pathlib import Path
+
+    package = Path(forensiclib.__file__).parent
+    long = {str(p.relative_to(package)): n for p in package.rglob("*.py") if (n := len(p.read_text().splitlines())) > 520}
+    assert not long, f"split these modules along their seams: {long}"
