@@ -45,6 +45,14 @@ def test_cached_dataset_is_reused(tmp_path, monkeypatch):
     assert second.files == first.files
 
 
+
+def test_a_dataset_built_by_other_simulators_is_not_reused(tmp_path, monkeypatch):
+    first = builders.build_cameras("C", 1, cache_dir=tmp_path, progress=False)
+    assert builders._simulator_digest() == builders._simulator_digest()  # read once per process, stable
+    monkeypatch.setattr(builders, "_simulator_digest", lambda: "another simulator")
+    second = builders.build_cameras("C", 1, cache_dir=tmp_path, progress=False)
+    assert second.files[0].parent != first.files[0].parent and len(list(tmp_path.iterdir())) == 2
+
 def test_interrupted_build_leaves_nothing_to_trust(tmp_path, monkeypatch):
     calls = []
 

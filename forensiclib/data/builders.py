@@ -24,6 +24,7 @@ These are simulations: camera and platform models are approximations (see
 from __future__ import annotations
 
 import dataclasses
+import functools
 import multiprocessing
 import os
 import shutil
@@ -52,7 +53,8 @@ __all__ = [
     "build_dataset",
 ]
 
-#: Bump when a builder's output changes, so cached datasets are rebuilt.
+#: Bump when a builder's output changes, so cached datasets are rebuilt. The simulators' and the encoder's source
+#: files are part of every dataset's key too (`_simulator_digest`), so changing a simulator rebuilds on its own.
 BUILDERS_VERSION = 1
 PAPER1_PLATFORMS = PAPER1_CLASSES_3
 #: Paper 1, Table VII, in its order; `original` is the camera's own JPEG.
@@ -100,7 +102,7 @@ def _build(
 
     from ..paths import cache_dir as default_cache_dir
 
-    key = cache.cache_key("dataset", name, BUILDERS_VERSION, parameters)
+    key = cache.cache_key("dataset", name, BUILDERS_VERSION, _simulator_digest(), parameters)
     datasets = Path(cache_dir) if cache_dir is not None else default_cache_dir() / "datasets"
     root = datasets / f"{name}-{key[:16]}"
     if (root / "manifest.json").is_file():
@@ -480,6 +482,15 @@ BUILDERS: dict[str, Callable[..., ImageDataset]] = {
     "cameras": build_cameras,
     "sharing_chains": build_sharing_chains,
 }
+
+
+@functools.lru_cache(maxsize=1)
+def _simulator_digest() -> str:
+    """SHA-256 over the source files that decide a simulated dataset's bytes: the simulators, this module and the
+    JPEG encoder. A cached dataset built by other simulators is then a miss, never silently reused."""
+    package = Path(__file__).resolve().parents[1]
+    files = sorted((package / "data" / "synth").glob("*.py")) + [Path(__file__).resolve(), package / "provenance" / "jpeg.py"]
+    return cache.cache_key(*[(str(f.relative_to(package)), cache.file_digest(f)) for f in files])
 
 
 def build_dataset(name: str, **parameters) -> ImageDataset:
