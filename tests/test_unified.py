@@ -20,7 +20,7 @@ SETTINGS = fl.UnifiedSettings(patch_size=SIZE, epochs=1, batch_size=8, transfer_
 @pytest.fixture(scope="module")
 def data(tmp_path_factory):
     folder = tmp_path_factory.mktemp("unified")
-    manipulations = builders.build_manipulations(2, block_size=32, blocks_per_image=4, cache_dir=folder, progress=False)
+    manipulations = builders.build_manipulations(4, block_size=32, blocks_per_image=4, cache_dir=folder, progress=False)
     cameras = builders.build_cameras("C", 2, size=(64, 64), cache_dir=folder, progress=False)
     a = fl.split_by_group(manipulations, (0.5, 0.0, 0.5), random_state=0)
     c = fl.split_by_device(cameras, random_state=0)
@@ -186,9 +186,11 @@ def test_the_head_trained_on_features_is_the_full_transfer_model_trained(data, s
     depth, k = "conv4", len(data["a_train"].classes)
     head = transfer.train_transfer_head(source, depth, data["a_train"], SETTINGS, verbose=0).model
     rate = SETTINGS.transfer_learning_rate
+    fit, validation = fl.validation_split(data["a_train"], SETTINGS.validation_fraction, random_state=SETTINGS.seed)
     full = fl.train(lambda: fl.compile_mislnet(fl.transfer_model(source.model, depth, k), learning_rate=rate),
-                    data["a_train"].x, data["a_train"].y, epochs=SETTINGS.epochs,
-                    batch_size=SETTINGS.transfer_batch_size, callbacks=[fl.halving_schedule(rate)],
+                    fit.x, fit.y, validation_data=(validation.x, validation.y), epochs=SETTINGS.epochs,
+                    batch_size=SETTINGS.transfer_batch_size,
+                    callbacks=[fl.halving_schedule(rate), fl.early_stopping(SETTINGS.patience)],
                     seed=SETTINGS.seed, verbose=0).model  # fmt: skip
     above = ["fc1", "fc2", "output"]
     for a, b in zip(weights_of(head, above), weights_of(full, above)):
