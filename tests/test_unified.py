@@ -391,3 +391,10 @@ def test_paired_dataset_takes_a_batch_size_per_task():
     assert inputs["patch_a"].shape[0] == 40 and inputs["patch_c"].shape[0] == 5
     with pytest.raises(ValueError, match="batch size for each task"):
         fl.paired_dataset(x, y, batch_size={"a": 40})
+
+
+def test_a_run_whose_best_epoch_is_patience_before_the_cap_plateaued():
+    settings = fl.UnifiedSettings(epochs=6, patience=3)
+    assert settings.status({"val_loss": [3.0, 2.0, 1.0, 1.5, 1.6, 1.7]}).plateaued
+    assert not settings.status({"val_loss": [3.0, 2.0, 1.8, 1.5, 1.6, 1.4]}).plateaued
+    assert settings.status({"val_loss": [3.0, 2.0, 2.5, 2.6, 2.7]}).plateaued  # stopped before the cap

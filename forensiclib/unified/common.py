@@ -117,8 +117,14 @@ class UnifiedSettings:
         }
 
     def status(self, history: dict) -> training.TrainingStatus:
-        """Whether a run with these settings stopped on a plateau of its validation loss or hit the epoch cap."""
-        return training.training_status(history, self.epochs)
+        """Whether a run with these settings stopped on a plateau of its validation loss or hit the epoch cap.
+
+        Knowing the patience, a run that used every epoch still plateaued when its best epoch came `patience` or
+        more epochs before the end (early stopping fired at the last epoch)."""
+        status = training.training_status(history, self.epochs)
+        if not status.plateaued and status.best_epoch is not None and status.best_epoch + self.patience <= status.epochs_run:
+            return dataclasses.replace(status, plateaued=True)
+        return status
 
 
 @dataclasses.dataclass(frozen=True)
