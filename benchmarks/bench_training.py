@@ -72,12 +72,13 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=7, help="timed epochs per network and way (median reported)")
     parser.add_argument("--steps", type=int, default=12, help="batches per timed epoch")
     parser.add_argument("--networks", nargs="+", default=["mislnet64", "mislnet256", "dct"],
-                        choices=["mislnet64", "mislnet256", "dct"], help="which networks to time")
+                        choices=["mislnet64", "mislnet128", "mislnet256", "dct"], help="which networks to time")
     args = parser.parse_args()
     rng = np.random.default_rng(0)
     peak = matmul_peak()
     print(f"float32 matmul peak (2048x2048, best of 10): {peak / 1e9:.1f} GFLOP/s, {os.cpu_count()} cores\n")
     cases = {"mislnet64": ("MISLnet 64x64", lambda: fl.compile_mislnet(fl.mislnet(6, input_size=64)), (64, 64, 1), 40),
+             "mislnet128": ("MISLnet 128x128", lambda: fl.compile_mislnet(fl.mislnet(6, input_size=128)), (128, 128, 1), 40),
              "mislnet256": ("MISLnet 256x256", lambda: fl.compile_mislnet(fl.mislnet(6)), (256, 256, 1), 40),
              "dct": ("DCT CNN 909", lambda: fl.dct_cnn(8), (909,), 128)}  # fmt: skip
     cases = [cases[name] for name in args.networks]

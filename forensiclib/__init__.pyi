@@ -119,6 +119,13 @@ from .training import (
     training_status as training_status,
 )
 from .unified.common import UnifiedSettings as UnifiedSettings
+from .unified.experiment import (
+    capped_mark as capped_mark,
+    every_claim as every_claim,
+    paper2_setup as paper2_setup,
+    seed_claim as seed_claim,
+    share_depth_sweep as share_depth_sweep,
+)
 from .unified.layers import (
     BayarConstraint as BayarConstraint,
     CeilPooling2D as CeilPooling2D,
@@ -132,6 +139,7 @@ from .unified.mislnet import (
 from .unified.multitask import (
     evaluate_multitask as evaluate_multitask,
     multitask_model as multitask_model,
+    multitask_sweep as multitask_sweep,
     paired_dataset as paired_dataset,
     run_multitask as run_multitask,
     train_multitask as train_multitask,
@@ -140,6 +148,7 @@ from .unified.patches import (
     PatchSet as PatchSet,
     paper2_patches as paper2_patches,
     patches_from_dataset as patches_from_dataset,
+    validation_split as validation_split,
 )
 from .unified.single_task import train_single_task as train_single_task
 from .unified.transfer import (
@@ -147,6 +156,7 @@ from .unified.transfer import (
     feature_extractor as feature_extractor,
     run_transfer as run_transfer,
     transfer_model as transfer_model,
+    transfer_sweep as transfer_sweep,
 )
 from .unified.trees import deep_feature_trees as deep_feature_trees
 

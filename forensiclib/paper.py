@@ -69,4 +69,14 @@ PAPER2 = {
         "hybrid (A + B, fc2)": (None, 0.915),
         "hybrid (A + B + C, fc2)": (0.921, 0.928),
     },
+    # Sec. 5 and 5.4: the experiments' sizes (what params/paper.yaml should match).
+    "sizes": {
+        "patch_size": 256,
+        "epochs": 30,
+        "batch_size": 40,
+        "camera_train_patches_per_model": 20_000,  # task B: 20 models, from the training devices
+        "camera_test_patches_per_model": 1_500,  # task B: from the held-out device of each model
+        "limited_patches_per_class": 10_000,  # task C: 5 models, training and testing together (1/8 of task B's data)
+        "hybrid_batches": {"manipulation": 40, "camera": 40, "camera_limited": 5},  # the 3-task hybrid, Sec. 5.4
+    },
 }

@@ -201,6 +201,7 @@ def plot_share_depth(
     *,
     depths: Sequence[str] = ("constr", "conv1", "conv2", "conv3", "conv4", "fc1", "fc2"),
     published: dict[str, dict[str, float]] | None = None,
+    intervals: dict[str, Sequence[tuple[float, float]]] | None = None,
     title: str = "Accuracy by share depth",
 ):
     """Paper 2's Fig. 3: accuracy of each target task by share depth.
@@ -213,6 +214,8 @@ def plot_share_depth(
         depths: the x axis.
         published: series -> {depth: accuracy}, the points the paper's text reports; a series is a target task
             (`"camera"`, crosses) or a task and method (`"camera (multitask)"`, filled plus signs).
+        intervals: series (`"camera"` for transfer, `"camera (multitask)"`) -> `(low, high)` per depth (0..1, NaN
+            where none), drawn as error bars (e.g. 95% intervals).
     """
     plt = _pyplot()
     fig, ax = plt.subplots(figsize=(9.5, 4.5))
@@ -222,11 +225,23 @@ def plot_share_depth(
         values = np.asarray(values, dtype=float)
         return x[np.isfinite(values)], values[np.isfinite(values)] * 100
 
+    def error_bars(series, values, colour, offset):
+        bounds = np.asarray((intervals or {}).get(series, []), dtype=float).reshape(-1, 2)
+        if len(bounds) != len(depths):
+            return
+        values = np.asarray(values, dtype=float)
+        keep = np.isfinite(values) & np.isfinite(bounds).all(axis=1)
+        below, above = (values - bounds[:, 0]) * 100, (bounds[:, 1] - values) * 100
+        ax.errorbar(x[keep] + offset, values[keep] * 100, yerr=[np.maximum(below[keep], 0), np.maximum(above[keep], 0)],
+                    fmt="none", ecolor=colour, capsize=3, lw=1)  # fmt: skip
+
     for task, values in transfer.items():
         (line,) = ax.plot(*finite(values), "-o", label=f"{task}: transfer")
         colours[task] = line.get_color()
+        error_bars(task, values, colours[task], -0.05)
     for task, values in (multitask or {}).items():
         ax.plot(*finite(values), "--s", color=colours.get(task), label=f"{task}: multitask")
+        error_bars(f"{task} (multitask)", values, colours.get(task), 0.05)
     for task, value in (single_task or {}).items():
         ax.axhline(value * 100, ls=":", color=colours.get(task, "gray"), label=f"{task}: single task")
     for series, points in (published or {}).items():
@@ -307,13 +322,15 @@ def plot_training_history(history: dict[str, Sequence[float]], *, title: str = "
 
 
 def plot_tpr_comparison(tprs: dict[str, dict[str, Sequence[float]]], class_names: Sequence[str], *,
-                        title: str = "True positive rate by class", ylabel: str = "TPR (%)"):  # fmt: skip
+                        title: str = "True positive rate by class", ylabel: str = "TPR (%)",
+                        intervals: dict[str, dict[str, Sequence[tuple[float, float]]]] | None = None):  # fmt: skip
     """Grouped bars, one panel per group: paper 1's Fig. 3 (TPR per class and method, per dataset), or any rates.
 
     Args:
         tprs: panel (e.g. dataset) -> method -> value (0..1) per class; NaN draws no bar.
         class_names: the bars' categories, in order.
         ylabel: the y axis label (values are drawn in percent).
+        intervals: panel -> method -> `(low, high)` per class (0..1, NaN for none), drawn as error bars.
     """
     plt = _pyplot()
     fig, axes = plt.subplots(1, len(tprs), figsize=(4 * len(tprs), 3.4), squeeze=False, sharey=True)
@@ -321,7 +338,14 @@ def plot_tpr_comparison(tprs: dict[str, dict[str, Sequence[float]]], class_names
         width = 0.8 / len(methods)
         x = np.arange(len(class_names))
         for k, (method, values) in enumerate(methods.items()):
-            ax.bar(x + (k - (len(methods) - 1) / 2) * width, np.asarray(values) * 100, width, label=method)
+            position = x + (k - (len(methods) - 1) / 2) * width
+            values = np.asarray(values, dtype=float)
+            ax.bar(position, values * 100, width, label=method)
+            bounds = np.asarray((intervals or {}).get(dataset, {}).get(method, []), dtype=float).reshape(-1, 2)
+            if len(bounds) == len(values):
+                keep = np.isfinite(values) & np.isfinite(bounds).all(axis=1)
+                error = [np.maximum(values - bounds[:, 0], 0)[keep] * 100, np.maximum(bounds[:, 1] - values, 0)[keep] * 100]
+                ax.errorbar(position[keep], values[keep] * 100, yerr=error, fmt="none", ecolor="black", capsize=2, lw=1)
         ax.set_xticks(x, class_names, rotation=30, ha="right")
         ax.set_title(dataset, fontsize=10)
         ax.set_ylim(0, 105)

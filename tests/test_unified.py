@@ -20,7 +20,7 @@ SETTINGS = fl.UnifiedSettings(patch_size=SIZE, epochs=1, batch_size=8, transfer_
 @pytest.fixture(scope="module")
 def data(tmp_path_factory):
     folder = tmp_path_factory.mktemp("unified")
-    manipulations = builders.build_manipulations(2, block_size=32, blocks_per_image=4, cache_dir=folder, progress=False)
+    manipulations = builders.build_manipulations(4, block_size=32, blocks_per_image=4, cache_dir=folder, progress=False)
     cameras = builders.build_cameras("C", 2, size=(64, 64), cache_dir=folder, progress=False)
     a = fl.split_by_group(manipulations, (0.5, 0.0, 0.5), random_state=0)
     c = fl.split_by_device(cameras, random_state=0)
@@ -186,9 +186,11 @@ def test_the_head_trained_on_features_is_the_full_transfer_model_trained(data, s
     depth, k = "conv4", len(data["a_train"].classes)
     head = transfer.train_transfer_head(source, depth, data["a_train"], SETTINGS, verbose=0).model
     rate = SETTINGS.transfer_learning_rate
+    fit, validation = fl.validation_split(data["a_train"], SETTINGS.validation_fraction, random_state=SETTINGS.seed)
     full = fl.train(lambda: fl.compile_mislnet(fl.transfer_model(source.model, depth, k), learning_rate=rate),
-                    data["a_train"].x, data["a_train"].y, epochs=SETTINGS.epochs,
-                    batch_size=SETTINGS.transfer_batch_size, callbacks=[fl.halving_schedule(rate)],
+                    fit.x, fit.y, validation_data=(validation.x, validation.y), epochs=SETTINGS.epochs,
+                    batch_size=SETTINGS.transfer_batch_size,
+                    callbacks=[fl.halving_schedule(rate), fl.early_stopping(SETTINGS.patience)],
                     seed=SETTINGS.seed, verbose=0).model  # fmt: skip
     above = ["fc1", "fc2", "output"]
     for a, b in zip(weights_of(head, above), weights_of(full, above)):
@@ -329,3 +331,70 @@ def test_arguments_are_validated(data, source):
     hybrid = fl.multitask_model({"a": 6, "c": 5}, "conv4", input_size=SIZE)  # fc2 is per task: say which leg
     with pytest.raises(ValueError, match=r"Expected task among \['a', 'c'\]: 'fc2' is not shared. Received: None"):
         fl.deep_feature_trees(hybrid, data["c_train"], c_test)
+
+
+# --- validation split, intervals, verdicts (issue: train to a plateau, uncertainty on every number) ----------------
+
+
+def test_validation_split_holds_out_whole_source_images_class_by_class(data):
+    train = data["a_train"]  # six versions of each block share their camera image's group
+    fit, validation = fl.validation_split(train, 0.5, random_state=0)
+    assert len(fit) + len(validation) == len(train) and len(validation) > 0
+    assert not set(fit.units.tolist()) & set(validation.units.tolist())
+    cameras = data["c_train"]  # one image per unit, one class per model: each class keeps some and gives some
+    fit, validation = fl.validation_split(cameras, 0.5, random_state=0)
+    assert set(validation.y.tolist()) == set(fit.y.tolist()) == set(cameras.y.tolist())
+    again = fl.validation_split(cameras, 0.5, random_state=0)[1]
+    np.testing.assert_array_equal(again.image, validation.image)
+    with pytest.raises(ValueError, match="between 0 and 1"):
+        fl.validation_split(cameras, 1.0)
+    with pytest.raises(ValueError, match="validation_fraction"):
+        fl.UnifiedSettings(validation_fraction=0)
+
+
+def test_training_records_plateau_or_cap_and_evaluations_carry_image_level_intervals(data, source):
+    assert source.status is not None and source.status.max_epochs == SETTINGS.epochs
+    assert "val_loss" in source.history
+    estimate = source.evaluation.estimate()
+    assert estimate.n == len(np.unique(data["c_test"].units)) and estimate.n_units == len(data["c_test"])
+    assert estimate.low <= estimate.value <= estimate.high
+    difference = source.evaluation.difference(source.evaluation)
+    assert difference.value == 0 and difference.unit == "points"
+    assert fl.capped_mark(source) == ("" if source.status.plateaued else " (capped)")
+
+
+def test_seed_claim_is_inconclusive_when_seeds_disagree_and_every_claim_needs_all():
+    from forensiclib import stats
+    from forensiclib.unified.common import Evaluation
+
+    rng = np.random.default_rng(0)
+    labels = np.repeat(np.arange(2), 100)
+    units = np.arange(200)
+    good = Evaluation(("a", "b"), labels, np.eye(2, dtype=np.float32)[labels], units=units)
+    noisy = np.eye(2, dtype=np.float32)[np.where(rng.random(200) < 0.3, 1 - labels, labels)]
+    worse = Evaluation(("a", "b"), labels, noisy, units=units)
+    held, _ = fl.seed_claim({0: (good, worse), 1: (good, worse)}, ">")
+    assert held.verdict == "held"
+    mixed, per_seed = fl.seed_claim({0: (good, worse), 1: (worse, good)}, ">")
+    assert per_seed[1].verdict == "not held" and mixed.verdict == "inconclusive"
+    both = {"fc1": stats.Verdict("held", ""), "fc2": stats.Verdict("inconclusive", "")}
+    assert fl.every_claim(both).verdict == "inconclusive"
+    assert fl.every_claim({**both, "conv2": stats.Verdict("not held", "")}).verdict == "not held"
+
+
+def test_paired_dataset_takes_a_batch_size_per_task():
+    x = {"a": np.zeros((80, 8, 8, 1), np.float32), "c": np.zeros((10, 8, 8, 1), np.float32)}
+    y = {"a": np.zeros(80, np.int64), "c": np.zeros(10, np.int64)}
+    dataset, steps = fl.paired_dataset(x, y, batch_size={"a": 40, "c": 5}, random_state=0)
+    assert steps == 2
+    inputs, _ = next(iter(dataset))
+    assert inputs["patch_a"].shape[0] == 40 and inputs["patch_c"].shape[0] == 5
+    with pytest.raises(ValueError, match="batch size for each task"):
+        fl.paired_dataset(x, y, batch_size={"a": 40})
+
+
+def test_a_run_whose_best_epoch_is_patience_before_the_cap_plateaued():
+    settings = fl.UnifiedSettings(epochs=6, patience=3)
+    assert settings.status({"val_loss": [3.0, 2.0, 1.0, 1.5, 1.6, 1.7]}).plateaued
+    assert not settings.status({"val_loss": [3.0, 2.0, 1.8, 1.5, 1.6, 1.4]}).plateaued
+    assert settings.status({"val_loss": [3.0, 2.0, 2.5, 2.6, 2.7]}).plateaued  # stopped before the cap

@@ -64,7 +64,11 @@ class UnifiedSettings:
 
     Attributes:
         patch_size: side of the patches the networks take (paper: 256; 64 suits a CPU).
-        epochs: training epochs, no early stopping (paper: 30).
+        epochs: the cap on training epochs (paper: 30, without early stopping); training stops earlier when the
+            validation loss has not improved for `patience` epochs, and keeps the weights of its best epoch.
+        patience: epochs without a lower validation loss before training stops.
+        validation_fraction: share of the training images (whole images, class by class; for cameras, images
+            of the training devices) held out to measure the validation loss (`validation_split`).
         batch_size: patches per step for single-task training, and per task per step for
             multitask training (paper: 40).
         learning_rate: SGD base rate for single-task and multitask training (paper: 0.001).
@@ -76,6 +80,8 @@ class UnifiedSettings:
 
     patch_size: int = 64
     epochs: int = 30
+    patience: int = 3
+    validation_fraction: float = 0.2
     batch_size: int = 40
     learning_rate: float = 1e-3
     transfer_batch_size: int = 100
@@ -84,7 +90,7 @@ class UnifiedSettings:
     seed: int = 0
 
     def __post_init__(self):
-        for name in ("epochs", "batch_size", "transfer_batch_size", "halving_every"):
+        for name in ("epochs", "patience", "batch_size", "transfer_batch_size", "halving_every"):
             _check_positive(name, getattr(self, name))
         if not isinstance(self.patch_size, int) or isinstance(self.patch_size, bool) or self.patch_size < 16:
             raise ValueError(f"Expected patch_size an integer of at least 16. Received: {self.patch_size!r}")
@@ -92,6 +98,9 @@ class UnifiedSettings:
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) or value <= 0:
                 raise ValueError(f"Expected {name} a positive number. Received: {value!r}")
+        fraction = self.validation_fraction
+        if isinstance(fraction, bool) or not isinstance(fraction, (int, float)) or not 0 < fraction < 1:
+            raise ValueError(f"Expected validation_fraction a number between 0 and 1 (exclusive). Received: {fraction!r}")
         if not isinstance(self.seed, int) or isinstance(self.seed, bool) or self.seed < 0:
             raise ValueError(f"Expected seed a non-negative integer. Received: {self.seed!r}")
 
@@ -103,7 +112,19 @@ class UnifiedSettings:
             "learning_rate": float(self.transfer_learning_rate if transfer else self.learning_rate),
             "halving_every": self.halving_every,
             "seed": self.seed,
+            "patience": self.patience,
+            "validation_fraction": float(self.validation_fraction),
         }
+
+    def status(self, history: dict) -> training.TrainingStatus:
+        """Whether a run with these settings stopped on a plateau of its validation loss or hit the epoch cap.
+
+        Knowing the patience, a run that used every epoch still plateaued when its best epoch came `patience` or
+        more epochs before the end (early stopping fired at the last epoch)."""
+        status = training.training_status(history, self.epochs)
+        if not status.plateaued and status.best_epoch is not None and status.best_epoch + self.patience <= status.epochs_run:
+            return dataclasses.replace(status, plateaued=True)
+        return status
 
 
 @dataclasses.dataclass(frozen=True)
@@ -114,11 +135,15 @@ class Evaluation:
         classes: class names.
         labels: `(n,)` int64 true classes.
         probabilities: `(n, K)` float32 class scores (softmax, or the trees' vote fractions).
+        units: `(n,)` the test patches' images (source groups, `PatchSet.units`): what intervals resample.
+        status: how the network that produced it stopped training (plateau or cap); None for trees.
     """
 
     classes: tuple[str, ...]
     labels: np.ndarray
     probabilities: np.ndarray
+    units: np.ndarray | None = None
+    status: training.TrainingStatus | None = None
 
     @property
     def predictions(self) -> np.ndarray:
@@ -138,6 +163,31 @@ class Evaluation:
 
         return confusion_matrix_percent(self.labels, self.predictions, len(self.classes))
 
+    def estimate(self, *, n_boot: int = 2000, random_state: int = 0):
+        """The accuracy in percent as a `stats.Estimate`: n test images (and patches), a 95% interval from a
+        bootstrap over whole images (`units`), since patches of one image are not independent."""
+        from .. import stats
+
+        return stats.accuracy_estimate(self.labels, self.predictions, groups=self.units, n_boot=n_boot,
+                                       random_state=random_state)  # fmt: skip
+
+    def difference(self, other: Evaluation, *, n_boot: int = 2000, random_state: int = 0):
+        """This accuracy minus `other`'s on the same test patches, in points, by a paired bootstrap over images."""
+        from .. import stats
+
+        if not isinstance(other, Evaluation) or not np.array_equal(self.labels, other.labels):
+            raise ValueError("Expected an Evaluation on the same test patches (same labels, same order). "
+                             f"Received: {type(other).__name__}")  # fmt: skip
+        return stats.paired_difference(self.labels, self.predictions, other.predictions, groups=self.units,
+                                       n_boot=n_boot, random_state=random_state)  # fmt: skip
+
+    @property
+    def chance(self) -> float:
+        """Chance level in percent (the share of the largest test class)."""
+        from .. import stats
+
+        return stats.chance_level(self.labels)
+
 
 @dataclasses.dataclass
 class SingleTaskResult:
@@ -147,9 +197,10 @@ class SingleTaskResult:
         classes: the task's classes.
         model: the trained network (loaded from `model_path` when it came from the cache).
         model_path: its `.keras` file.
-        history: per-epoch `loss` and `accuracy`.
+        history: per-epoch `loss`, `accuracy`, `val_loss` and `val_accuracy`.
         evaluation: on the test patches.
         from_cache: True when nothing was trained.
+        status: plateau or cap (`training.TrainingStatus`).
     """
 
     classes: tuple[str, ...]
@@ -158,6 +209,7 @@ class SingleTaskResult:
     history: dict[str, list[float]]
     evaluation: Evaluation
     from_cache: bool
+    status: training.TrainingStatus | None = None
 
     @property
     def accuracy(self) -> float:
@@ -174,8 +226,9 @@ class MultitaskNetwork:
         share_depth: the deepest shared block.
         model: the trained network (inputs `patch_<task>`, outputs `output_<task>`).
         model_path: its `.keras` file.
-        history: per-epoch losses and accuracies of every leg.
+        history: per-epoch losses and accuracies of every leg, and the summed validation loss (`val_loss`).
         from_cache: True when nothing was trained.
+        status: plateau or cap of the summed validation loss (`training.TrainingStatus`).
     """
 
     tasks: dict[str, tuple[str, ...]]
@@ -184,6 +237,7 @@ class MultitaskNetwork:
     model_path: Path
     history: dict[str, list[float]]
     from_cache: bool
+    status: training.TrainingStatus | None = None
 
 
 # --- cache helpers -----------------------------------------------------------------------------
@@ -230,15 +284,21 @@ def _cached_arrays(path: Path) -> dict | None:
     return arrays if arrays is not None and "labels" in arrays and "probabilities" in arrays else None
 
 
-def _cached_evaluation(path: Path, classes: tuple[str, ...], compute) -> Evaluation:
-    """Load the evaluation stored at `path`, or get `(labels, (n, K) probabilities)` from `compute()` and store it."""
+def _cached_evaluation(path: Path, classes: tuple[str, ...], compute, *, units=None, settings=None,
+                       status=None) -> Evaluation:  # fmt: skip
+    """Load the evaluation stored at `path`, or get `(labels, (n, K) probabilities)` (or with a third item, the
+    history of the network trained for it) from `compute()` and store it. `units` are the test patches' images;
+    a stored history gives the status under `settings`; else `status` is that of the network evaluated."""
     arrays = _cached_arrays(path)
-    if arrays is not None:
-        return Evaluation(classes, arrays["labels"], arrays["probabilities"])
-    labels, probabilities = compute()
-    evaluation = Evaluation(classes, np.asarray(labels, np.int64), np.asarray(probabilities, np.float32))
-    cache.save_arrays(path, labels=evaluation.labels, probabilities=evaluation.probabilities)
-    return evaluation
+    if arrays is None:
+        labels, probabilities, *history = compute()
+        arrays = {"labels": np.asarray(labels, np.int64), "probabilities": np.asarray(probabilities, np.float32)}
+        if history:
+            arrays["history"] = np.array(json.dumps(history[0]))
+        cache.save_arrays(path, **arrays)
+    if "history" in arrays and settings is not None:
+        status = settings.status(json.loads(str(arrays["history"])))
+    return Evaluation(classes, arrays["labels"], arrays["probabilities"], units=units, status=status)
 
 
 def _predict(model: keras.Model, x) -> np.ndarray:
@@ -298,3 +358,27 @@ def _as_model(network) -> keras.Model:
 def _schedule(settings: UnifiedSettings, *, transfer: bool = False):
     rate = settings.transfer_learning_rate if transfer else settings.learning_rate
     return training.halving_schedule(rate, every_epochs=settings.halving_every)
+
+
+def _callbacks(settings: UnifiedSettings, *, transfer: bool = False) -> list:
+    """The rate schedule and early stopping on the validation loss (best weights restored)."""
+    return [_schedule(settings, transfer=transfer), training.early_stopping(settings.patience)]
+
+
+def _validation_split(settings: UnifiedSettings, train_set: PatchSet) -> tuple[PatchSet, PatchSet]:
+    """The training patches less a held-out share of their images, and those images' patches (for early stopping)."""
+    fit_rows, validation_rows = _validation_rows(settings, train_set)
+    return train_set.subset(fit_rows), train_set.subset(validation_rows)
+
+
+def _validation_rows(settings: UnifiedSettings, train_set: PatchSet) -> tuple[np.ndarray, np.ndarray]:
+    from .patches import _validation_rows as rows
+
+    return rows(train_set, settings.validation_fraction, settings.seed)
+
+
+def _rows(x, rows: np.ndarray):
+    """Rows of an array, or a view of an `ArrayFile`'s."""
+    from ..data.patchfile import ArrayFile
+
+    return x.take(rows) if isinstance(x, ArrayFile) else x[rows]

@@ -27,6 +27,7 @@ from .common import (
     MultitaskNetwork,
     UnifiedSettings,
     _cached_evaluation,
+    _callbacks,
     _check_depths,
     _check_pair,
     _check_patches,
@@ -34,14 +35,16 @@ from .common import (
     _folder,
     _load_trained,
     _predict,
-    _schedule,
+    _rows,
     _store_trained,
+    _validation_rows,
 )
 from .mislnet import SHARE_DEPTHS, apply_layers, compile_mislnet, mislnet_blocks
 from .patches import PatchSet
 from .transfer import feature_extractor
 
-__all__ = ["multitask_model", "paired_dataset", "train_multitask", "evaluate_multitask", "run_multitask"]
+__all__ = ["multitask_model", "paired_dataset", "validation_dataset", "train_multitask", "evaluate_multitask",
+           "multitask_sweep", "run_multitask"]
 
 
 def multitask_model(
@@ -88,13 +91,15 @@ def paired_dataset(
     patches: Mapping[str, np.ndarray],
     labels: Mapping[str, np.ndarray],
     *,
-    batch_size: int = 40,
+    batch_size: int | Mapping[str, int] = 40,
     random_state: int | None = None,
 ):
     """A tf.data pipeline giving each step one batch per task (paper 2: 40 patches per task).
 
     Each task's data are shuffled and repeated independently, so tasks of
-    different sizes pair up; an epoch is `ceil(max(n_task) / batch_size)` steps.
+    different sizes pair up; an epoch is `max(ceil(n_task / batch_task))` steps. `batch_size` may give each task
+    its own (paper 2, Sec. 5.4: 40, 40 and 5 for the 3-task hybrid, so that every task sees the same number of
+    steps per epoch).
     A task's patches may be an `ArrayFile` (streamed from disk, `training.file_dataset`).
 
     Returns:
@@ -106,9 +111,10 @@ def paired_dataset(
     if set(patches) != set(labels):
         raise ValueError(f"Expected the same tasks in patches and labels. Received {sorted(patches)} and {sorted(labels)}")
     seed = int(np.random.default_rng(random_state).integers(2**31))
+    sizes = _batch_sizes(batch_size, patches)
     parts = []
     for offset, task in enumerate(patches):
-        x, y = patches[task], np.asarray(labels[task])
+        x, y, batch_size = patches[task], np.asarray(labels[task]), sizes[task]
         if len(x) != len(y):
             raise ValueError(f"Task {task!r}: {len(x)} patches but {len(y)} labels")
         if isinstance(x, ArrayFile):  # streamed from disk, a batch at a time
@@ -125,8 +131,31 @@ def paired_dataset(
         )
 
     dataset = tf.data.Dataset.zip(tuple(parts)).map(combine).prefetch(tf.data.AUTOTUNE)
-    steps = -(-max(len(v) for v in patches.values()) // batch_size)
+    steps = max(-(-len(v) // sizes[t]) for t, v in patches.items())
     return dataset, steps
+
+
+def _batch_sizes(batch_size, tasks) -> dict[str, int]:
+    sizes = dict(batch_size) if isinstance(batch_size, Mapping) else {task: batch_size for task in tasks}
+    if set(sizes) != set(tasks) or not all(isinstance(b, int) and not isinstance(b, bool) and b > 0
+                                           for b in sizes.values()):  # fmt: skip
+        raise ValueError(f"Expected a positive batch size for each task {list(tasks)}. Received: {batch_size!r}")
+    return sizes
+
+
+def validation_dataset(patches: Mapping[str, np.ndarray], labels: Mapping[str, np.ndarray], *, batch_size: int = 40):
+    """Every task's validation patches, a batch of each per step, for the summed validation loss (`val_loss`).
+
+    A finite pipeline of `ceil(max(n_task) / batch_size)` steps: a task with fewer patches repeats them in order,
+    so every step holds a batch of every task. Yields what `paired_dataset` yields.
+    """
+    import tensorflow as tf
+
+    n = max(len(x) for x in patches.values())
+    order = {task: np.resize(np.arange(len(x)), n) for task, x in patches.items()}
+    inputs = {f"patch_{t}": np.asarray(_rows(x, order[t]), np.float32) for t, x in patches.items()}
+    targets = {f"output_{t}": np.asarray(labels[t])[order[t]] for t in patches}
+    return tf.data.Dataset.from_tensor_slices((inputs, targets)).batch(batch_size)
 
 
 # --- multitask (Sec. 4.2, 5.3) -----------------------------------------------------------------
@@ -145,6 +174,7 @@ def train_multitask(
     share_depth: str,
     settings: UnifiedSettings = UnifiedSettings(),
     *,
+    batch_sizes: Mapping[str, int] | None = None,
     cache_dir: str | Path | None = None,
     verbose: int | str = 2,
 ) -> MultitaskNetwork:
@@ -152,7 +182,10 @@ def train_multitask(
 
     One step takes `settings.batch_size` patches of every task (`paired_dataset`) and
     applies one SGD update of the summed task losses; an epoch is
-    `ceil(largest task's patches / batch_size)` steps; rate and halving as in Sec. 5.1.
+    `ceil(largest task's patches / batch_size)` steps (with `batch_sizes`, each task's own: the most steps any
+    task needs); rate and halving as in Sec. 5.1. Each task holds out a share of its training images
+    (`validation_split`); training stops when the summed validation loss of all legs has not improved for
+    `settings.patience` epochs, keeping the best epoch's weights (`.status`: plateau or cap).
     The network is cached under `<cache>/unified/<key>/model.keras`, the key hashing every
     task's name, patches and labels, the depth, the settings and `UNIFIED_VERSION`.
 
@@ -161,6 +194,7 @@ def train_multitask(
             in the order the legs are built.
         share_depth: one of `SHARE_DEPTHS`; `"fc2"` gives the paper's hybrid feature extractor.
         settings: see `UnifiedSettings`.
+        batch_sizes: task -> patches per step (default: `settings.batch_size` for every task).
         cache_dir: folder for the results (default `<cache>/unified/`).
         verbose: Keras training verbosity.
 
@@ -176,25 +210,34 @@ def train_multitask(
     for task, patches in train_sets.items():
         _check_patches(f"train_sets[{task!r}]", patches, settings.patch_size)
     tasks = {task: patches.classes for task, patches in train_sets.items()}
+    sizes = _batch_sizes(settings.batch_size if batch_sizes is None else batch_sizes, train_sets)
     digests = [[task, patches.digest()] for task, patches in train_sets.items()]
-    folder = _folder(cache_dir, "multitask", digests, share_depth, settings._training())
+    per_task = [] if batch_sizes is None else [sizes]
+    folder = _folder(cache_dir, "multitask", digests, share_depth, settings._training(), *per_task)
     loaded = _load_trained(folder)
     if loaded is not None:
         model, meta = loaded
-        return MultitaskNetwork(tasks, share_depth, model, folder / "model.keras", meta["history"], True)
-    sizes = {task: len(classes) for task, classes in tasks.items()}
+        history = meta["history"]
+        return MultitaskNetwork(tasks, share_depth, model, folder / "model.keras", history, True, settings.status(history))
+    rows = {task: _validation_rows(settings, patches) for task, patches in train_sets.items()}
     dataset, steps = paired_dataset(
-        {task: p.x for task, p in train_sets.items()}, {task: p.y for task, p in train_sets.items()},
-        batch_size=settings.batch_size, random_state=settings.seed,
+        {task: _rows(p.x, rows[task][0]) for task, p in train_sets.items()},
+        {task: p.y[rows[task][0]] for task, p in train_sets.items()},
+        batch_size=sizes, random_state=settings.seed,
     )  # fmt: skip
+    validation = validation_dataset({task: _rows(p.x, rows[task][1]) for task, p in train_sets.items()},
+                                    {task: p.y[rows[task][1]] for task, p in train_sets.items()},
+                                    batch_size=settings.batch_size)  # fmt: skip
+    n_classes = {task: len(classes) for task, classes in tasks.items()}
     result = training.train(
-        lambda: compile_mislnet(multitask_model(sizes, share_depth, input_size=settings.patch_size),
+        lambda: compile_mislnet(multitask_model(n_classes, share_depth, input_size=settings.patch_size),
                                 learning_rate=settings.learning_rate),
-        dataset, epochs=settings.epochs, steps_per_epoch=steps, callbacks=[_schedule(settings)],
-        seed=settings.seed, verbose=verbose, backup_dir=training.checkpoint_dir(folder),
+        dataset, validation_data=validation, epochs=settings.epochs, steps_per_epoch=steps,
+        callbacks=_callbacks(settings), seed=settings.seed, verbose=verbose, backup_dir=training.checkpoint_dir(folder),
     )  # fmt: skip
     _store_trained(folder, result.model, {"history": result.history, "tasks": {t: list(c) for t, c in tasks.items()}})
-    return MultitaskNetwork(tasks, share_depth, result.model, folder / "model.keras", result.history, False)
+    return MultitaskNetwork(tasks, share_depth, result.model, folder / "model.keras", result.history, False,
+                            settings.status(result.history))  # fmt: skip
 
 
 def evaluate_multitask(network: MultitaskNetwork, test_sets: Mapping[str, PatchSet]) -> dict[str, Evaluation]:
@@ -224,11 +267,12 @@ def evaluate_multitask(network: MultitaskNetwork, test_sets: Mapping[str, PatchS
         def compute(task=task, patches=patches):
             return patches.y, _predict(feature_extractor(network.model, "output", task=task), patches.x)
 
-        evaluations[task] = _cached_evaluation(path, patches.classes, compute)
+        evaluations[task] = _cached_evaluation(path, patches.classes, compute, units=patches.units,
+                                               status=network.status)  # fmt: skip
     return evaluations
 
 
-def run_multitask(
+def multitask_sweep(
     train_sets: Mapping[str, PatchSet],
     test_sets: Mapping[str, PatchSet],
     settings: UnifiedSettings = UnifiedSettings(),
@@ -236,8 +280,8 @@ def run_multitask(
     share_depths: Sequence[str] = SHARE_DEPTHS,
     cache_dir: str | Path | None = None,
     verbose: int | str = 2,
-) -> dict[str, dict[str, float]]:
-    """Multitask learning at every share depth: each task's test accuracy (paper 2, Sec. 5.3, Fig. 3 dashed).
+) -> dict[str, dict[str, Evaluation]]:
+    """Multitask learning at every share depth: each task's test evaluation (paper 2, Sec. 5.3, Fig. 3 dashed).
 
     Args:
         train_sets, test_sets: task name -> patches; the same task names in both.
@@ -248,7 +292,7 @@ def run_multitask(
         verbose: Keras training verbosity.
 
     Returns:
-        `{share depth: {task: test accuracy}}`.
+        `{share depth: {task: Evaluation}}` (`.estimate()`, `.status` of the network).
     """
     _check_settings(settings)
     depths = _check_depths(share_depths)
@@ -257,8 +301,15 @@ def run_multitask(
         raise ValueError(f"Expected test_sets for the tasks {list(train_sets)}, in order. Received: {list(test_sets)}")
     for task in train_sets:
         _check_pair(train_sets[task], test_sets[task], settings.patch_size, f" of task {task!r}")
-    accuracies = {}
+    evaluations = {}
     for depth in depths:
         network = train_multitask(train_sets, depth, settings, cache_dir=cache_dir, verbose=verbose)
-        accuracies[depth] = {task: e.accuracy for task, e in evaluate_multitask(network, test_sets).items()}
-    return accuracies
+        evaluations[depth] = evaluate_multitask(network, test_sets)
+    return evaluations
+
+
+def run_multitask(train_sets: Mapping[str, PatchSet], test_sets: Mapping[str, PatchSet],
+                  settings: UnifiedSettings = UnifiedSettings(), **options) -> dict[str, dict[str, float]]:  # fmt: skip
+    """`multitask_sweep`'s test accuracies only: `{share depth: {task: accuracy}}` (Sec. 5.3); same arguments."""
+    sweep = multitask_sweep(train_sets, test_sets, settings, **options)
+    return {depth: {task: e.accuracy for task, e in tasks.items()} for depth, tasks in sweep.items()}

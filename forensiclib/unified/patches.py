@@ -20,10 +20,10 @@ from ..data.datasets import ImageDataset
 from ..data.patchfile import ArrayFile, write_rows
 from ..errors import ImageReadError
 
-__all__ = ["UNIFIED_VERSION", "PatchSet", "patches_from_dataset", "PAPER2_TASKS", "paper2_patches"]
+__all__ = ["UNIFIED_VERSION", "PatchSet", "patches_from_dataset", "validation_split", "PAPER2_TASKS", "paper2_patches"]
 
 #: Bump when what paper 2's experiments train or store changes, so cached results are recomputed.
-UNIFIED_VERSION = 2
+UNIFIED_VERSION = 3
 
 
 # --- patches -----------------------------------------------------------------------------------
@@ -41,6 +41,8 @@ class PatchSet:
         image: `(n,)` int64 index of each patch's image in the dataset's `files`.
         classes: class names; `y` indexes into them.
         devices: `(n,)` int64 device id of each patch's image for camera sets, else None.
+        groups: `(n,)` int64 source group of each patch's image (the dataset's `groups`: the manipulation set's
+            six versions of a block share their camera image's group), or None (then each image is its own).
     """
 
     x: np.ndarray
@@ -48,12 +50,14 @@ class PatchSet:
     image: np.ndarray
     classes: tuple[str, ...]
     devices: np.ndarray | None = None
+    groups: np.ndarray | None = None
 
     def __post_init__(self):
         if self.x.ndim != 4 or self.x.shape[1] != self.x.shape[2] or self.x.shape[3] != 1:
             raise ValueError(f"Expected x of shape (n, size, size, 1). Received: {self.x.shape}")
         n = len(self.x)
-        for name in ("y", "image") + (("devices",) if self.devices is not None else ()):
+        optional = tuple(name for name in ("devices", "groups") if getattr(self, name) is not None)
+        for name in ("y", "image", *optional):
             if np.shape(getattr(self, name)) != (n,):
                 shape = np.shape(getattr(self, name))
                 raise ValueError(f"Expected {name} of shape ({n},), one per patch. Received: {shape}")
@@ -64,9 +68,24 @@ class PatchSet:
         return len(self.x)
 
     @property
+    def units(self) -> np.ndarray:
+        """`(n,)` the independent unit of each patch: its source group, else its image. Validation splits hold out
+        whole units and bootstrap intervals resample whole units (patches of one image are not independent)."""
+        return self.image if self.groups is None else self.groups
+
+    @property
     def patch_size(self) -> int:
         """Side of the square patches."""
         return int(self.x.shape[1])
+
+    def subset(self, rows) -> PatchSet:
+        """The patches at `rows` (positions), labels, images and devices with them (an `ArrayFile` gives a view)."""
+        rows = np.asarray(rows, dtype=np.int64)
+        x = self.x.take(rows) if isinstance(self.x, ArrayFile) else self.x[rows]
+        devices = None if self.devices is None else self.devices[rows]
+        groups = None if self.groups is None else self.groups[rows]
+        return PatchSet(x=x, y=self.y[rows], image=self.image[rows], classes=self.classes, devices=devices,
+                        groups=groups)
 
     def digest(self) -> str:
         """SHA-256 of the patches' and labels' bytes, shapes and class names (the cache key of a data set)."""
@@ -197,8 +216,50 @@ def patches_from_dataset(
         image=image,
         classes=tuple(dataset.classes),
         devices=None if dataset.devices is None else dataset.devices[image].astype(np.int64),
+        groups=dataset.groups[image].astype(np.int64),
     )
 
+
+
+def validation_split(patches: PatchSet, fraction: float, *, random_state: int = 0) -> tuple[PatchSet, PatchSet]:
+    """Hold out a share of the training *images* (all their patches) for early stopping, class by class.
+
+    Patches of one image (of one source group, `PatchSet.units`) are never split between the two parts, so the validation loss is measured on images the
+    network did not fit. In each class `round(fraction * images)` images are held out, at least one when the class
+    has two or more (a class with a single image stays in training). For a camera set these are images of the
+    training devices: the test device stays unseen.
+
+    Args:
+        patches: the training patches.
+        fraction: share of each class's images held out, in (0, 1).
+        random_state: seeds the choice.
+
+    Returns:
+        `(fit, validation)` PatchSets.
+
+    Example:
+        >>> fit, validation = validation_split(b_train, 0.2, random_state=0)  # doctest: +SKIP
+    """
+    fit_rows, validation_rows = _validation_rows(patches, fraction, random_state)
+    return patches.subset(fit_rows), patches.subset(validation_rows)
+
+
+def _validation_rows(patches: PatchSet, fraction: float, random_state: int) -> tuple[np.ndarray, np.ndarray]:
+    """The rows of `validation_split`'s two parts."""
+    rng = np.random.default_rng(random_state)
+    if isinstance(fraction, bool) or not isinstance(fraction, (int, float)) or not 0 < fraction < 1:
+        raise ValueError(f"Expected fraction a number between 0 and 1 (exclusive). Received: {fraction!r}")
+    units, first = np.unique(patches.units, return_index=True)
+    held = []
+    for label in np.unique(patches.y[first]):  # a unit's stratum: the class of its first patch
+        members = units[patches.y[first] == label]
+        n = min(max(int(round(fraction * len(members))), 1), len(members) - 1) if len(members) > 1 else 0
+        held.extend(rng.choice(members, n, replace=False).tolist() if n else [])
+    in_validation = np.isin(patches.units, held)
+    if not in_validation.any():
+        raise ValueError(f"Expected at least two images in some class to hold one out for validation. "
+                         f"Received: {len(units)} images over {len(patches.classes)} classes")
+    return np.flatnonzero(~in_validation), np.flatnonzero(in_validation)
 
 
 PAPER2_TASKS = ("manipulation", "camera", "camera_limited")
@@ -217,6 +278,7 @@ def paper2_patches(
     n_jobs: int = 1,
     progress: bool = True,
     on_disk: bool | str | Path = False,
+    test_patches_per_class: int | None = None,
 ) -> tuple[PatchSet, PatchSet]:
     """Training and test patches of one of paper 2's tasks (Sec. 5), simulated unless `data_dir` is given.
 
@@ -229,6 +291,9 @@ def paper2_patches(
     that stream them (`patches_from_dataset(on_disk=...)`), as the paper profile does; the files are named by
     everything they depend on (task, split, sizes, seed, and every image's path, size and modification time) and
     reused when present.
+
+    `test_patches_per_class` keeps at most that many test patches per class, drawn at random (seeded): the paper
+    tested each camera model on 1,500 patches of its held-out device.
 
     Returns:
         `(train, test)` PatchSets.
@@ -257,11 +322,18 @@ def paper2_patches(
         from ..paths import cache_dir
 
         folder = cache_dir() / "patches" if on_disk is True else Path(on_disk)
-    return tuple(
+    train, test = (
         _task_patches(parts[name], folder, f"{task}-{name}", patch_size=patch_size,
                       patches_per_image=patches_per_image, random_state=random_state + offset)  # fmt: skip
         for offset, name in enumerate(("train", "test"))
     )
+    if test_patches_per_class is not None:
+        _check_positive("test_patches_per_class", test_patches_per_class)
+        rng = np.random.default_rng([random_state, 2])
+        rows = [np.sort(rng.choice(members, min(len(members), test_patches_per_class), replace=False))
+                for label in range(len(test.classes)) for members in [np.flatnonzero(test.y == label)] if len(members)]
+        test = test.subset(np.sort(np.concatenate(rows)))
+    return train, test
 
 
 def _task_patches(split: ImageDataset, folder: Path | None, name: str, **options) -> PatchSet:
@@ -275,7 +347,7 @@ def _task_patches(split: ImageDataset, folder: Path | None, name: str, **options
     if arrays is None or not path.is_file():
         patches = patches_from_dataset(split, on_disk=path, **options)
         devices = {} if patches.devices is None else {"devices": patches.devices}
-        cache.save_arrays(path.with_suffix(".npz"), y=patches.y, image=patches.image, **devices)
+        cache.save_arrays(path.with_suffix(".npz"), y=patches.y, image=patches.image, groups=patches.groups, **devices)
         return patches
     return PatchSet(x=ArrayFile(path), y=arrays["y"], image=arrays["image"], classes=tuple(split.classes),
-                    devices=arrays.get("devices"))  # fmt: skip
+                    devices=arrays.get("devices"), groups=arrays.get("groups"))  # fmt: skip

@@ -9,13 +9,14 @@ from .common import (
     SingleTaskResult,
     UnifiedSettings,
     _cached_evaluation,
+    _callbacks,
     _check_pair,
     _check_settings,
     _folder,
     _load_trained,
     _predict,
-    _schedule,
     _store_trained,
+    _validation_split,
 )
 from .mislnet import compile_mislnet, mislnet
 from .patches import PatchSet
@@ -36,8 +37,10 @@ def train_single_task(
     """Train MISLnet on one task and evaluate it on test patches (paper 2, Sec. 5.1); cached.
 
     SGD with momentum 0.9 at `settings.learning_rate`, halved every `settings.halving_every`
-    epochs, `settings.batch_size` patches per step, `settings.epochs` epochs, no early
-    stopping. The network is cached under `<cache>/unified/<key>/model.keras`, the key hashing
+    epochs, `settings.batch_size` patches per step, for at most `settings.epochs` epochs: a share of the
+    training images (`settings.validation_fraction`, `validation_split`) is held out, and training stops when
+    their loss has not improved for `settings.patience` epochs, keeping the best epoch's weights
+    (`result.status` says whether it stopped on that plateau or hit the cap). The network is cached under `<cache>/unified/<key>/model.keras`, the key hashing
     the training patches and labels, the training settings and `UNIFIED_VERSION`; the test
     predictions are cached next to it, per test set.
 
@@ -64,15 +67,18 @@ def train_single_task(
         history, from_cache = meta["history"], True
     else:
         n_classes, size = len(train_set.classes), settings.patch_size
+        fit, validation = _validation_split(settings, train_set)
         result = training.train(
             lambda: compile_mislnet(mislnet(n_classes, input_size=size), learning_rate=settings.learning_rate),
-            train_set.x, train_set.y, epochs=settings.epochs, batch_size=settings.batch_size,
-            callbacks=[_schedule(settings)], seed=settings.seed, verbose=verbose, backup_dir=training.checkpoint_dir(folder),
+            fit.x, fit.y, validation_data=(validation.x, validation.y), epochs=settings.epochs,
+            batch_size=settings.batch_size, callbacks=_callbacks(settings), seed=settings.seed, verbose=verbose,
+            backup_dir=training.checkpoint_dir(folder),
         )  # fmt: skip
         model, history, from_cache = result.model, result.history, False
         _store_trained(folder, model, {"history": history, "classes": list(train_set.classes)})
+    status = settings.status(history)
     evaluation = _cached_evaluation(
         folder / f"test-{test_set.digest()[:24]}.npz", train_set.classes,
-        lambda: (test_set.y, _predict(model, test_set.x)),
+        lambda: (test_set.y, _predict(model, test_set.x)), units=test_set.units, status=status,
     )  # fmt: skip
-    return SingleTaskResult(train_set.classes, model, folder / "model.keras", history, evaluation, from_cache)
+    return SingleTaskResult(train_set.classes, model, folder / "model.keras", history, evaluation, from_cache, status)

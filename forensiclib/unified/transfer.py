@@ -20,16 +20,19 @@ from ..training import predict
 from .common import (
     _PREDICT_BATCH,
     UnifiedSettings,
+    Evaluation,
     _as_model,
     _cached_arrays,
     _cached_evaluation,
+    _callbacks,
     _check_depths,
     _check_pair,
     _check_patches,
     _check_settings,
     _folder,
     _predict,
-    _schedule,
+    _rows,
+    _validation_rows,
     _weights_digest,
 )
 from .mislnet import (
@@ -43,7 +46,8 @@ from .mislnet import (
 )
 from .patches import PatchSet
 
-__all__ = ["transfer_model", "feature_extractor", "deep_features", "train_transfer_head", "assemble_transfer_model", "run_transfer"]
+__all__ = ["transfer_model", "feature_extractor", "deep_features", "train_transfer_head", "assemble_transfer_model",
+           "transfer_sweep", "run_transfer"]
 
 
 def _check_depth(depth: str) -> int:
@@ -202,8 +206,9 @@ def train_transfer_head(
     normalisation is in inference mode, as in the frozen layers of `transfer_model`; the
     new blocks above it (`mislnet_blocks`, same names as in `transfer_model`) are trained
     as a small model on those features with SGD at `settings.transfer_learning_rate`,
-    halved every `settings.halving_every` epochs, `settings.transfer_batch_size` per step.
-    `assemble_transfer_model` puts the trained head on top of the source's frozen blocks.
+    halved every `settings.halving_every` epochs, `settings.transfer_batch_size` per step, for at most
+    `settings.epochs` epochs, with early stopping on the features of held-out training images (the same
+    `validation_split` as single-task training). `assemble_transfer_model` puts the trained head on top of the source's frozen blocks.
 
     Args:
         source: the trained source network (a `keras.Model` or `SingleTaskResult`).
@@ -223,10 +228,12 @@ def train_transfer_head(
     if features is None:
         features = _predict(feature_extractor(model, share_depth), train_set.x)
     n_classes = len(train_set.classes)
+    fit, validation = _validation_rows(settings, train_set)
     return training.train(
         lambda: compile_mislnet(_head(model, share_depth, n_classes), learning_rate=settings.transfer_learning_rate),
-        features, train_set.y, epochs=settings.epochs, batch_size=settings.transfer_batch_size,
-        callbacks=[_schedule(settings, transfer=True)], seed=settings.seed, verbose=verbose,
+        _rows(features, fit), train_set.y[fit], validation_data=(_rows(features, validation), train_set.y[validation]),
+        epochs=settings.epochs, batch_size=settings.transfer_batch_size,
+        callbacks=_callbacks(settings, transfer=True), seed=settings.seed, verbose=verbose,
     )  # fmt: skip
 
 
@@ -258,7 +265,7 @@ def _features_are_small(model: keras.Model, share_depth: str) -> bool:
     return math.prod(extractor.output.shape[1:]) <= math.prod(model.inputs[0].shape[1:])
 
 
-def run_transfer(
+def transfer_sweep(
     source,
     train_set: PatchSet,
     test_set: PatchSet,
@@ -268,8 +275,8 @@ def run_transfer(
     precompute_features: bool | None = None,
     cache_dir: str | Path | None = None,
     verbose: int | str = 2,
-) -> dict[str, float]:
-    """Transfer a trained network to another task at every share depth; test accuracy per depth (Sec. 5.2, Fig. 3).
+) -> dict[str, Evaluation]:
+    """Transfer a trained network to another task at every share depth; test evaluation per depth (Sec. 5.2, Fig. 3).
 
     For each depth, the source's blocks up to it are frozen and new blocks above it are
     trained on the target task (`transfer_model`), with the transfer settings
@@ -293,11 +300,12 @@ def run_transfer(
         verbose: Keras training verbosity.
 
     Returns:
-        `{share depth: test accuracy}` in the order of `share_depths`.
+        `{share depth: Evaluation}` in the order of `share_depths`; each has its interval (`.estimate()`) and how
+        its new layers stopped training (`.status`: plateau or cap; early stopping as in `train_single_task`).
 
     Example:
-        >>> run_transfer(camera, a_train, a_test, settings)  # doctest: +SKIP
-        {'constr': 0.99, 'conv1': 0.98, ..., 'fc2': 0.93}
+        >>> sweep = transfer_sweep(camera, a_train, a_test, settings)  # doctest: +SKIP
+        >>> {depth: str(e.estimate()) for depth, e in sweep.items()}  # doctest: +SKIP
     """
     _check_settings(settings)
     _check_pair(train_set, test_set, settings.patch_size)
@@ -326,7 +334,8 @@ def run_transfer(
             train_files, test_files = feature_files[: len(pending)], feature_files[len(pending) :]
             train_features = dict(zip(pending, _frozen_features(model, pending, train_set.x, train_files)))
             test_features = dict(zip(pending, _frozen_features(model, pending, test_set.x, test_files)))
-        accuracies = {}
+        evaluations = {}
+        fit, validation = _validation_rows(settings, train_set)
         for depth, (use_features, folder) in plans.items():
 
             def compute(depth=depth, use_features=use_features, folder=folder):
@@ -336,18 +345,32 @@ def run_transfer(
                     probabilities = _predict(head.model, test_features.pop(depth))
                     for name in ("features-train.npy", "features-test.npy"):  # only for this depth's training
                         (folder / name).unlink(missing_ok=True)
-                    return test_set.y, probabilities
+                    return test_set.y, probabilities, head.history
                 result = training.train(
                     lambda: compile_mislnet(transfer_model(model, depth, n_classes),
                                             learning_rate=settings.transfer_learning_rate),
-                    train_set.x, train_set.y, epochs=settings.epochs, batch_size=settings.transfer_batch_size,
-                    callbacks=[_schedule(settings, transfer=True)], seed=settings.seed, verbose=verbose,
+                    _rows(train_set.x, fit), train_set.y[fit],
+                    validation_data=(_rows(train_set.x, validation), train_set.y[validation]),
+                    epochs=settings.epochs, batch_size=settings.transfer_batch_size,
+                    callbacks=_callbacks(settings, transfer=True), seed=settings.seed, verbose=verbose,
                     backup_dir=training.checkpoint_dir(folder),
                 )  # fmt: skip
-                return test_set.y, _predict(result.model, test_set.x)
+                return test_set.y, _predict(result.model, test_set.x), result.history
 
-            accuracies[depth] = _cached_evaluation(folder / "evaluation.npz", train_set.classes, compute).accuracy
+            evaluations[depth] = _cached_evaluation(folder / "evaluation.npz", train_set.classes, compute,
+                                                    units=test_set.units, settings=settings)  # fmt: skip
     finally:  # a streamed set's feature files live only for the sweep
         for path in feature_files:
             path.unlink(missing_ok=True)
-    return accuracies
+    return evaluations
+
+
+def run_transfer(source, train_set: PatchSet, test_set: PatchSet, settings: UnifiedSettings = UnifiedSettings(),
+                 **options) -> dict[str, float]:  # fmt: skip
+    """`transfer_sweep`'s test accuracies only: `{share depth: accuracy}` (Sec. 5.2, Fig. 3); same arguments.
+
+    Example:
+        >>> run_transfer(camera, a_train, a_test, settings)  # doctest: +SKIP
+        {'constr': 0.99, 'conv1': 0.98, ..., 'fc2': 0.93}
+    """
+    return {depth: e.accuracy for depth, e in transfer_sweep(source, train_set, test_set, settings, **options).items()}

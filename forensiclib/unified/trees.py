@@ -89,7 +89,7 @@ def deep_feature_trees(
         probabilities[:, trees.classes_] = trees.predict_proba(x_test)
         return test_set.y, probabilities
 
-    return _cached_evaluation(folder / "evaluation.npz", train_set.classes, compute)
+    return _cached_evaluation(folder / "evaluation.npz", train_set.classes, compute, units=test_set.units)
 
 
 #: Paper 2's tasks: manipulation detection (A), 20 camera models (B), 5 other camera models with less data (C).

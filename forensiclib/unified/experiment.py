@@ -1,0 +1,209 @@
+"""Paper 2's notebooks in one call each: the tasks' patches, their cached single-task networks, the share-depth
+sweeps over seeds, and the flags of numbers from networks that hit their epoch cap (Mayer et al. 2018, Sec. 5).
+
+    setup = paper2_setup(session, settings, manipulation_images=150, camera_images_per_device=6)
+    setup.data["camera"]            # (train, test) PatchSets
+    setup.single["camera"]          # its single-task network (trained once, then cached)
+    sweep = share_depth_sweep(setup, seeds=[0, 1, 2], share_depths=SHARE_DEPTHS)
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Sequence
+
+from .common import Evaluation, SingleTaskResult, UnifiedSettings
+from .multitask import multitask_sweep
+from .patches import PatchSet, paper2_patches
+from .single_task import train_single_task
+from .transfer import transfer_sweep
+
+__all__ = ["Paper2Setup", "paper2_setup", "ShareDepthSweep", "share_depth_sweep", "capped_mark", "seed_claim", "every_claim"]
+
+#: Which network's features each target task is transferred from (Sec. 5.2).
+_SOURCE = {"camera": "manipulation", "manipulation": "camera"}
+
+
+@dataclasses.dataclass
+class Paper2Setup:
+    """What a paper-2 notebook starts from.
+
+    Attributes:
+        settings: the training settings (seed included).
+        data: task -> `(train, test)` PatchSets (`"manipulation"`, `"camera"`, and `"camera_limited"` if asked).
+        single: task -> its single-task network (`train_single_task`, cached), for the tasks in `trained`.
+        description: the data in words (what `session.record_data` recorded).
+        options: how the patches were made (to make the same patches for another seed).
+    """
+
+    settings: UnifiedSettings
+    data: dict[str, tuple[PatchSet, PatchSet]]
+    single: dict[str, SingleTaskResult]
+    description: str
+    options: dict
+
+
+def paper2_setup(
+    session,
+    settings: UnifiedSettings,
+    *,
+    manipulation_images: int,
+    blocks_per_image: int,
+    camera_images_per_device: int,
+    image_side: int,
+    patches_per_image: int,
+    limited_images_per_device: int | None = None,
+    camera_test_patches_per_model: int = 0,
+    dresden_dir: str = "",
+    n_jobs: int = 1,
+    patches_on_disk: bool = False,
+    trained: Sequence[str] = ("manipulation", "camera"),
+    verbose: int | str = 2,
+) -> Paper2Setup:
+    """Build (or load) the tasks' patches, record the data on the session, and train (or load) single-task networks.
+
+    Args:
+        session: the notebook's `Session` (`start_session`); the data are recorded on it.
+        settings: training settings; `settings.seed` also seeds the data and splits.
+        manipulation_images, blocks_per_image: task A (`paper2_patches("manipulation", ...)`).
+        camera_images_per_device, image_side, patches_per_image: task B (20 models, 2 devices each).
+        limited_images_per_device: task C (5 other models) when given.
+        camera_test_patches_per_model: task B's test patches kept per model (0: all; paper: 1,500).
+        dresden_dir: a real Dresden folder for task B ("" simulates it).
+        n_jobs: processes for building the simulated data.
+        patches_on_disk: stream the patches from `.npy` files (paper profile).
+        trained: the tasks whose single-task network to train (or load from the cache).
+        verbose: Keras training verbosity.
+
+    Returns:
+        A `Paper2Setup`.
+    """
+    options = dict(patch_size=settings.patch_size, random_state=settings.seed, n_jobs=n_jobs, on_disk=patches_on_disk)
+    data = {"manipulation": paper2_patches("manipulation", size=manipulation_images, blocks_per_image=blocks_per_image,
+                                           **options),
+            "camera": paper2_patches("camera", size=camera_images_per_device, image_side=image_side,
+                                     patches_per_image=patches_per_image, data_dir=dresden_dir,
+                                     test_patches_per_class=camera_test_patches_per_model or None, **options)}  # fmt: skip
+    if limited_images_per_device is not None:
+        data["camera_limited"] = paper2_patches("camera_limited", size=limited_images_per_device,
+                                                image_side=image_side, patches_per_image=patches_per_image, **options)  # fmt: skip
+    parts = []
+    for task, (train, test) in data.items():
+        images = lambda p: len(set(p.units.tolist()))  # noqa: E731
+        origin = "real Dresden folder" if task == "camera" and dresden_dir else "simulated"
+        parts.append(f"{task} ({origin}): {len(train.classes)} classes, {len(train)} training patches from "
+                     f"{images(train)} images, {len(test)} test patches from {images(test)} images, "
+                     f"{settings.patch_size}x{settings.patch_size}")  # fmt: skip
+    description = "; ".join(parts)
+    session.record_data(simulated=not dresden_dir, description=description)
+    single = {task: train_single_task(*data[task], settings, verbose=verbose) for task in trained}
+    return Paper2Setup(settings, data, single, description,
+                       dict(options, manipulation_images=manipulation_images, blocks_per_image=blocks_per_image,
+                            camera_images_per_device=camera_images_per_device, image_side=image_side,
+                            patches_per_image=patches_per_image, dresden_dir=dresden_dir,
+                            camera_test_patches_per_model=camera_test_patches_per_model))  # fmt: skip
+
+
+@dataclasses.dataclass
+class ShareDepthSweep:
+    """Fig. 3 at several seeds: per seed, the single-task networks, transfer and multitask evaluations.
+
+    Attributes:
+        seeds: the seeds run (each seeds initialisation, batch order, the validation split and patch sampling; the
+            data's images and the train/test split stay those of the setup).
+        single: seed -> task -> `SingleTaskResult`.
+        transfer: seed -> target task -> share depth -> `Evaluation` (features from the other task's network).
+        multitask: seed -> share depth -> task -> `Evaluation` (empty without multitask depths).
+    """
+
+    seeds: list[int]
+    single: dict[int, dict[str, SingleTaskResult]]
+    transfer: dict[int, dict[str, dict[str, Evaluation]]]
+    multitask: dict[int, dict[str, dict[str, Evaluation]]]
+
+
+def share_depth_sweep(
+    setup: Paper2Setup,
+    *,
+    seeds: Sequence[int],
+    share_depths: Sequence[str],
+    multitask_depths: Sequence[str] = (),
+    verbose: int | str = 0,
+) -> ShareDepthSweep:
+    """Transfer (both directions) at `share_depths` and multitask at `multitask_depths`, once per seed; cached.
+
+    Each seed trains its own single-task source networks (`dataclasses.replace(settings, seed=s)`), so the
+    spread over seeds includes that of the networks the features come from.
+    """
+    seeds = list(seeds)
+    if not seeds or len(set(seeds)) != len(seeds):
+        raise ValueError(f"Expected one or more distinct seeds. Received: {seeds!r}")
+    data = setup.data
+    single, transfer, multitask = {}, {}, {}
+    for seed in seeds:
+        settings = dataclasses.replace(setup.settings, seed=seed)
+        single[seed] = {task: train_single_task(*data[task], settings, verbose=verbose) for task in _SOURCE}
+        transfer[seed] = {target: transfer_sweep(single[seed][source], *data[target], settings,
+                                                 share_depths=share_depths, verbose=verbose)
+                          for target, source in _SOURCE.items()}  # fmt: skip
+        multitask[seed] = {} if not multitask_depths else multitask_sweep(
+            {task: data[task][0] for task in ("manipulation", "camera")},
+            {task: data[task][1] for task in ("manipulation", "camera")},
+            settings, share_depths=multitask_depths, verbose=verbose)  # fmt: skip
+    return ShareDepthSweep(seeds, single, transfer, multitask)
+
+
+def capped_mark(*results) -> str:
+    """`" (capped)"` when any of the networks behind a number hit its epoch cap instead of a plateau, else `""`.
+
+    Accepts `Evaluation`s, `SingleTaskResult`s and `MultitaskNetwork`s (anything with a `status`).
+    """
+    for result in results:
+        status = getattr(result, "status", None)
+        if status is not None and not status.plateaued:
+            return " (capped)"
+    return ""
+
+
+def seed_claim(pairs: dict[int, tuple[Evaluation, Evaluation]], relation: str = ">", *, margin: float = 0.0,
+               names: tuple[str, str] = ("a", "b")):  # fmt: skip
+    """A claim "a `relation` b" about two evaluations on the same test patches, decided at each seed and combined.
+
+    At each seed: the paired difference a - b (`Evaluation.difference`, bootstrap over whole test images), a verdict
+    with `stats.verdict` (not meaningful at this size when a or b reaches chance within its interval); over seeds,
+    `stats.seed_verdict` (a verdict that differs between seeds is inconclusive).
+
+    Returns:
+        `(verdict, per_seed)`: the combined `stats.Verdict` and `{seed: Verdict}`.
+    """
+    from .. import stats
+
+    per_seed = {}
+    for seed, (a, b) in pairs.items():
+        per_seed[seed] = stats.verdict(a.difference(b), relation, margin=margin,
+                                       compared={names[0]: a.estimate(), names[1]: b.estimate()},
+                                       chance={names[0]: a.chance, names[1]: b.chance})  # fmt: skip
+    if len(per_seed) == 1:
+        return next(iter(per_seed.values())), per_seed
+    combined = stats.seed_verdict(list(per_seed.values()), seeds=list(per_seed))
+    details = "; ".join(f"seed {s}: {v}" for s, v in per_seed.items())
+    return stats.Verdict(combined.verdict, f"{combined.reason}. {details}"), per_seed
+
+
+def every_claim(verdicts: dict[str, object]):
+    """One verdict for a claim made at several points (e.g. "at every share depth"): not held if it is not held
+    at some point; held if held at all; not meaningful at this size if some point is and none is not held;
+    otherwise inconclusive."""
+    from .. import stats
+
+    names = {point: v.verdict for point, v in verdicts.items()}
+    listed = "; ".join(f"{point}: {verdict}" for point, verdict in verdicts.items())
+    if "not held" in names.values():
+        result = "not held"
+    elif all(name == "held" for name in names.values()):
+        result = "held"
+    elif "not meaningful at this size" in names.values():
+        result = "not meaningful at this size"
+    else:
+        result = "inconclusive"
+    return stats.Verdict(result, listed)
