@@ -311,17 +311,27 @@ def plot_tpr_comparison(tprs: dict[str, dict[str, Sequence[float]]], class_names
     """Grouped bars, one panel per group: paper 1's Fig. 3 (TPR per class and method, per dataset), or any rates.
 
     Args:
-        tprs: panel (e.g. dataset) -> method -> value (0..1) per class; NaN draws no bar.
+        tprs: panel (e.g. dataset) -> method -> per class a value (0..1) or a `stats.Estimate` (percent, drawn
+            with its interval as an error bar); NaN draws no bar.
         class_names: the bars' categories, in order.
         ylabel: the y axis label (values are drawn in percent).
     """
+    from .stats import Estimate
+
     plt = _pyplot()
     fig, axes = plt.subplots(1, len(tprs), figsize=(4 * len(tprs), 3.4), squeeze=False, sharey=True)
     for ax, (dataset, methods) in zip(axes[0], tprs.items()):
         width = 0.8 / len(methods)
         x = np.arange(len(class_names))
         for k, (method, values) in enumerate(methods.items()):
-            ax.bar(x + (k - (len(methods) - 1) / 2) * width, np.asarray(values) * 100, width, label=method)
+            heights = np.array([v.value if isinstance(v, Estimate) else float(v) * 100 for v in values])
+            errors = None
+            if any(isinstance(v, Estimate) for v in values):
+                low = np.array([v.value - v.low if isinstance(v, Estimate) and v.has_interval else 0 for v in values])
+                high = np.array([v.high - v.value if isinstance(v, Estimate) and v.has_interval else 0 for v in values])
+                errors = np.vstack([low, high])
+            ax.bar(x + (k - (len(methods) - 1) / 2) * width, heights, width, label=method, yerr=errors,
+                   capsize=2 if errors is not None else 0, error_kw={"elinewidth": 0.8})
         ax.set_xticks(x, class_names, rotation=30, ha="right")
         ax.set_title(dataset, fontsize=10)
         ax.set_ylim(0, 105)
