@@ -131,3 +131,22 @@ def test_provenance_setup_wants_sizes_or_datasets_and_distinct_seeds():
         fl.provenance_setup(None, settings=settings)
     with pytest.raises(ValueError, match=r"Expected one or more distinct non-negative seeds. Received: \[1, 1\]"):
         fl.provenance_setup(None, settings=settings, sizes={"ucid_social": 2}, seeds=[1, 1])
+
+
+@pytest.mark.parametrize("name", ["01_dct_features", "02_simulated_data", "03_patch_level_3_classes",
+                                  "04_image_level_3_classes", "05_eight_classes", "06_sharing_chains"])
+def test_paper1_notebooks_use_every_parameter_they_declare_and_end_with_exercises(name):
+    import re
+
+    import nbformat
+
+    from forensiclib.runner import reproduce as runner
+
+    path = next(p for p in runner.list_notebooks() if p.stem == name)
+    notebook = nbformat.read(path, as_version=4)
+    code = "\n".join(c.source for c in notebook.cells if c.cell_type == "code" and "parameters" not in c.metadata.get("tags", []))
+    for parameter, declared in runner.notebook_parameters(path).items():
+        assert declared.help, f"{name}: {parameter} has no comment"
+        assert parameter in ("profile", "seed") or re.search(rf"\b{parameter}\b", code), f"{name} never uses {parameter}"
+    assert notebook.cells[-1].cell_type == "markdown" and "## Exercises" in notebook.cells[-1].source
+    assert "Markdown(\"\\n\".join" not in code and '"|---' not in code, f"{name} assembles a markdown table from strings"
