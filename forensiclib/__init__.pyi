@@ -61,6 +61,14 @@ from .provenance.experiment import (
     paper1_dataset as paper1_dataset,
     run_provenance as run_provenance,
 )
+from .provenance.evaluation import (
+    ProvenanceEstimates as ProvenanceEstimates,
+    ProvenanceSetup as ProvenanceSetup,
+    confusion_lead as confusion_lead,
+    evaluate_provenance as evaluate_provenance,
+    provenance_setup as provenance_setup,
+    verdict_over_seeds as verdict_over_seeds,
+)
 from .provenance.features import (
     FeatureParams as FeatureParams,
     FeatureSet as FeatureSet,

@@ -327,11 +327,14 @@ def plot_tpr_comparison(tprs: dict[str, dict[str, Sequence[float]]], class_names
     """Grouped bars, one panel per group: paper 1's Fig. 3 (TPR per class and method, per dataset), or any rates.
 
     Args:
-        tprs: panel (e.g. dataset) -> method -> value (0..1) per class; NaN draws no bar.
+        tprs: panel (e.g. dataset) -> method -> per class a value (0..1) or a `stats.Estimate` (percent, drawn
+            with its interval as an error bar); NaN draws no bar.
         class_names: the bars' categories, in order.
         ylabel: the y axis label (values are drawn in percent).
         intervals: panel -> method -> `(low, high)` per class (0..1, NaN for none), drawn as error bars.
     """
+    from .stats import Estimate
+
     plt = _pyplot()
     fig, axes = plt.subplots(1, len(tprs), figsize=(4 * len(tprs), 3.4), squeeze=False, sharey=True)
     for ax, (dataset, methods) in zip(axes[0], tprs.items()):
@@ -339,13 +342,22 @@ def plot_tpr_comparison(tprs: dict[str, dict[str, Sequence[float]]], class_names
         x = np.arange(len(class_names))
         for k, (method, values) in enumerate(methods.items()):
             position = x + (k - (len(methods) - 1) / 2) * width
-            values = np.asarray(values, dtype=float)
-            ax.bar(position, values * 100, width, label=method)
+            heights = np.array([v.value if isinstance(v, Estimate) else float(v) * 100 for v in values])
+            low, high = np.full(len(values), np.nan), np.full(len(values), np.nan)
+            for i, v in enumerate(values):
+                if isinstance(v, Estimate) and v.has_interval:
+                    low[i], high[i] = v.low, v.high
             bounds = np.asarray((intervals or {}).get(dataset, {}).get(method, []), dtype=float).reshape(-1, 2)
             if len(bounds) == len(values):
-                keep = np.isfinite(values) & np.isfinite(bounds).all(axis=1)
-                error = [np.maximum(values - bounds[:, 0], 0)[keep] * 100, np.maximum(bounds[:, 1] - values, 0)[keep] * 100]
-                ax.errorbar(position[keep], values[keep] * 100, yerr=error, fmt="none", ecolor="black", capsize=2, lw=1)
+                low = np.where(np.isnan(low), bounds[:, 0] * 100, low)
+                high = np.where(np.isnan(high), bounds[:, 1] * 100, high)
+            drawn = np.isfinite(heights) & np.isfinite(low) & np.isfinite(high)
+            errors = None
+            if drawn.any():
+                errors = np.vstack([np.where(drawn, np.maximum(heights - low, 0), 0),
+                                    np.where(drawn, np.maximum(high - heights, 0), 0)])  # fmt: skip
+            ax.bar(position, heights, width, label=method, yerr=errors, capsize=2 if errors is not None else 0,
+                   error_kw={"elinewidth": 0.8})  # fmt: skip
         ax.set_xticks(x, class_names, rotation=30, ha="right")
         ax.set_title(dataset, fontsize=10)
         ax.set_ylim(0, 105)

@@ -54,3 +54,14 @@ def test_image_grid_and_quantization_tables():
     tables = {"q50": fl.ijg_quantization_table(50), "q90": fl.ijg_quantization_table(90)}
     fig = plots.plot_quantization_tables(tables)
     assert [ax.get_title() for ax in fig.axes] == ["q50\nQ~50", "q90\nQ~90"]
+
+
+def test_tpr_bars_draw_the_intervals_of_estimates():
+    ours = [fl.Estimate(90.0, 80.0, 95.0, n=20), fl.Estimate(70.0, 60.0, 85.0, n=20)]
+    fig = plots.plot_tpr_comparison({"set": {"ours": ours, "paper": [0.95, 0.9]}}, ["a", "b"])
+    ax = fig.axes[0]
+    heights = sorted(round(p.get_height(), 6) for p in ax.patches)
+    assert heights == [70.0, 90.0, 90.0, 95.0]
+    (bars,) = [c for c in ax.containers if getattr(c, "errorbar", None) is not None and c.errorbar is not None]
+    segments = bars.errorbar.lines[2][0].get_segments()
+    assert [(s[0][1], s[1][1]) for s in segments] == [(80.0, 95.0), (60.0, 85.0)]

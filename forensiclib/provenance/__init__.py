@@ -6,6 +6,8 @@ The pipeline, in the order the paper describes it:
 - `features`: 64x64 patches, nine AC modes in zig-zag order, histograms over -50..50 -> 909 values (Sec. III-A);
 - `dct_cnn`: the 1-D CNN on those histograms (Sec. III-B, Fig. 2);
 - `experiment`: train, vote per image, compare with bagged trees (Sec. IV, Tables I-VII);
+- `evaluation`: every number of those tables with its 95% interval and test size, and the one setup call of
+  the notebooks (data and cached networks, per dataset and seed);
 - `identifier`: the trained network kept and applied to new files (`python -m forensiclib identify`).
 
 Import the public names from `forensiclib` itself (`fl.read_dct`, `fl.run_provenance`, ...); this

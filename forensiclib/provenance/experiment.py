@@ -9,8 +9,17 @@ Steps: split the dataset 80/10/10 by source (no source straddles splits); DCT-hi
 training and validation images contribute at most `max_patches_per_image` randomly chosen patches each (for CPU
 budgets; None keeps all), test images all their patches; the 1-D CNN trains with AdaDelta and early stopping on
 the validation loss. The baseline of Caldelli et al. 2017 is approximated by bagged decision trees on each image's
-DCT histograms over all its patches (their exact feature set is not given in paper 1). Results and the trained
-model are cached, keyed by the dataset's files and the settings, so a second notebook asking for the same
+DCT histograms over all its patches (their exact feature set is not given in paper 1).
+
+What each method sees (the same source split for both; neither sees a test image before testing):
+- the 1-D CNN: up to `max_patches_per_image` random patches of each training image to learn from, and as many
+  of each validation image for early stopping (the validation loss picks the epoch whose weights are kept);
+- the bagged trees: each training image once, as the mean of the DCT histograms of all its patches; the
+  validation images are not used (the trees have no early stopping);
+- both are tested on every patch of each test image (the CNN, then a vote per image; the trees on the image's
+  mean histogram).
+
+Results and the trained model are cached, keyed by the dataset's files and the settings, so a second notebook asking for the same
 experiment loads it instead of training again.
 """
 
@@ -46,7 +55,8 @@ class ProvenanceSettings:
     Attributes:
         patch_size: patch side in pixels (paper: 64).
         max_patches_per_image: cap on training/validation patches per image (None: all).
-        epochs: maximum training epochs (the paper's training stopped after 10-20).
+        epochs: maximum training epochs, a cap early stopping should rarely reach (the paper's training stopped
+            after 10-20).
         batch_size: patches per training step.
         patience: epochs without a better validation loss before stopping.
         baseline_trees: trees of the bagged-decision-tree baseline.
@@ -135,8 +145,11 @@ class ProvenanceResult:
         image_votes: per test image, the CNN's majority vote over its patches.
         baseline_predictions: per test image, the bagged-trees baseline's prediction.
         history: per-epoch training history (`loss`, `val_loss`, `accuracy`, `val_accuracy`).
-        n_train_patches, n_train_images: training set size.
+        n_train_patches, n_train_images: the CNN's training set size.
         model_path: the trained network (.keras).
+        max_epochs: the training's epoch cap (for `status`).
+        n_validation_images: images of the validation split (the CNN's early stopping); None if not recorded.
+        n_baseline_images: training images the bagged trees learned from; None if not recorded.
     """
 
     classes: tuple[str, ...]
@@ -151,6 +164,16 @@ class ProvenanceResult:
     n_train_patches: int
     n_train_images: int
     model_path: Path
+    max_epochs: int = 0
+    n_validation_images: int | None = None
+    n_baseline_images: int | None = None
+
+    @property
+    def status(self):
+        """How training ended: on a plateau of the validation loss or at the epoch cap (`training.TrainingStatus`)."""
+        from ..training import training_status
+
+        return training_status(self.history, self.max_epochs or len(self.history.get("loss", [])) or 1)
 
     def patch_confusion(self) -> np.ndarray:
         """Patch-level confusion matrix, rows in percent (Tables I-III, VII)."""
@@ -222,7 +245,9 @@ def run_provenance(
         meta = json.loads(str(arrays.pop("meta")))
         return ProvenanceResult(classes=tuple(meta["classes"]), history=meta["history"],
                                 n_train_patches=meta["n_train_patches"], n_train_images=meta["n_train_images"],
-                                model_path=folder / "model.keras", **arrays)  # fmt: skip
+                                model_path=folder / "model.keras", max_epochs=settings.epochs,
+                                n_validation_images=meta.get("n_validation_images"),
+                                n_baseline_images=meta.get("n_baseline_images"), **arrays)  # fmt: skip
 
     splits = split_by_group(dataset, random_state=settings.seed)
     common = dict(patch_size=settings.patch_size, n_jobs=n_jobs, progress=progress)
@@ -250,14 +275,17 @@ def run_provenance(
     folder.mkdir(parents=True, exist_ok=True)
     cache.save_model(result.model, folder / "model.keras")  # before result.npz: the entry counts once both exist
     meta = {"classes": list(dataset.classes), "history": result.history,
-            "n_train_patches": len(train_data.labels), "n_train_images": len(np.unique(train_data.image))}  # fmt: skip
+            "n_train_patches": len(train_data.labels), "n_train_images": len(np.unique(train_data.image)),
+            "n_validation_images": len(np.unique(validation.image)), "n_baseline_images": len(y_train)}  # fmt: skip
     arrays = dict(patch_labels=test.labels, patch_probabilities=probabilities.astype(np.float32),
                   patch_image=test.image, image_ids=image_ids, image_labels=image_labels, image_votes=votes,
                   baseline_predictions=baseline.astype(np.int64))  # fmt: skip
     cache.save_arrays(folder / "result.npz", meta=np.array(json.dumps(meta)), **arrays)
     return ProvenanceResult(classes=tuple(meta["classes"]), history=meta["history"],
                             n_train_patches=meta["n_train_patches"], n_train_images=meta["n_train_images"],
-                            model_path=folder / "model.keras", **arrays)  # fmt: skip
+                            model_path=folder / "model.keras", max_epochs=settings.epochs,
+                            n_validation_images=meta["n_validation_images"],
+                            n_baseline_images=meta["n_baseline_images"], **arrays)  # fmt: skip
 
 
 #: Paper 1's three datasets: the simulated builder that mirrors each, and the loader of the real one.

@@ -171,13 +171,14 @@ class Session:
         return path
 
     def save_confusion(self, matrix, class_names, name: str, *, published=None, title: str = "",
-                       mean_diagonal=None, rates=None) -> Path:  # fmt: skip
+                       mean_diagonal=None, rates=None, mean_label: str = "mean of the diagonal") -> Path:  # fmt: skip
         """Save a percent confusion matrix as `<name>.csv` and `<name>.md` (with the paper's numbers if given).
 
         With `published`, the mean of the diagonal (ours and the paper's) is also recorded as a comparison
         under `title`, as is each class's true-positive rate. `mean_diagonal` and `rates` (from
         `stats.class_rate_estimates`) give those numbers their intervals and test sizes; given without
-        `published`, they are recorded with no paper number.
+        `published`, they are recorded with no paper number. `mean_label` names the mean's record: say there when
+        the paper's mean is *derived* (computed from its table) rather than stated in its text.
         """
         from ..evaluate import confusion_table
         from ..stats import Estimate
@@ -201,7 +202,7 @@ class Session:
         if published is not None or mean_diagonal is not None or rates is not None:
             paper = np.diag(np.asarray(published, dtype=float)) if published is not None else [None] * len(diagonal)
             ours = [mean_diagonal or np.nanmean(diagonal), *(rates or diagonal)]
-            items = [("mean of the diagonal", ours[0], None if published is None else np.mean(paper))]
+            items = [(mean_label, ours[0], None if published is None else np.mean(paper))]
             items += [(f"TPR {c}", ours[1 + i], paper[i]) for i, c in enumerate(class_names)]
             self.compare(title, items, unit="%")
         return self.save_text(confusion_table(matrix, class_names, published=published) + "\n", f"{name}.md", title=title)

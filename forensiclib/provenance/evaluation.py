@@ -1,0 +1,259 @@
+"""Paper 1's numbers with their uncertainty, and the one call that sets a notebook up.
+
+    setup = provenance_setup(session, sizes={"ucid_social": 20}, settings=settings, seeds=(0, 1, 2))
+    result = setup.results["ucid_social"][0]          # a ProvenanceResult (trained or from the cache)
+    numbers = evaluate_provenance(result)             # every number of Tables I-VII with its 95% interval
+    numbers.patch_mean, numbers.image_mean, numbers.gain, numbers.cnn_vs_baseline
+
+Patch-level numbers resample whole test images (a cluster bootstrap: the patches of one image are not independent);
+image-level numbers resample the test images; the image level's gain over the patch level and the CNN's difference
+from the bagged trees are paired (both numbers come from the same test images, resampled together). The papers
+report row-normalised confusion matrices, so the headline metric is the mean of the diagonal (the mean per-class
+rate); plain accuracy is given beside it.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable, Mapping, Sequence
+from pathlib import Path
+
+import numpy as np
+
+from ..data.datasets import ImageDataset
+from .experiment import ProvenanceResult, ProvenanceSettings, paper1_dataset, run_provenance
+
+__all__ = ["ProvenanceEstimates", "ProvenanceSetup", "evaluate_provenance", "provenance_setup", "verdict_over_seeds",
+           "confusion_lead"]
+
+
+@dataclasses.dataclass(frozen=True)
+class ProvenanceEstimates:
+    """Every number of one provenance run on its test split, as `stats.Estimate`s (percent, or points).
+
+    Attributes:
+        classes: class names.
+        patch_accuracy, patch_mean, patch_rates: patch level (Tables I-III, VII): accuracy, mean of the
+            diagonal, each class's rate (TPR); whole test images resampled.
+        image_accuracy, image_mean, image_rates: image level, the CNN's majority vote (Tables IV-VI "Prop.").
+        baseline_accuracy, baseline_mean, baseline_rates: image level, the bagged trees (Tables IV-VI "[11]").
+        gain: image level minus patch level, mean of the diagonal, in points (paired over the test images).
+        cnn_vs_baseline: the CNN's vote minus the bagged trees, mean of the diagonal, in points (paired).
+        chance: the mean of the diagonal of a classifier that ignores its input (100/K), in percent.
+        status: how the network's training ended (`training.TrainingStatus`: plateau or cap).
+    """
+
+    classes: tuple[str, ...]
+    patch_accuracy: object
+    patch_mean: object
+    patch_rates: list
+    image_accuracy: object
+    image_mean: object
+    image_rates: list
+    baseline_accuracy: object
+    baseline_mean: object
+    baseline_rates: list
+    gain: object
+    cnn_vs_baseline: object
+    chance: float
+    status: object
+
+    @property
+    def capped(self) -> bool:
+        """True when the network hit its epoch cap (its numbers are flagged)."""
+        return not self.status.plateaued
+
+    def training_note(self) -> str:
+        """`"plateau (best epoch 7 of at most 30)"` or `"CAPPED at 30 epochs"`: for tables and claim details."""
+        s = self.status
+        return f"plateau (best epoch {s.best_epoch} of at most {s.max_epochs})" if s.plateaued else \
+            f"CAPPED at {s.max_epochs} epochs"  # fmt: skip
+
+
+def evaluate_provenance(result: ProvenanceResult, *, n_boot: int = 2000, random_state: int = 0) -> ProvenanceEstimates:
+    """Every number of a provenance run with its 95% bootstrap interval and test size.
+
+    Args:
+        result: what `run_provenance` returned.
+        n_boot: bootstrap resamples.
+        random_state: seed of the resampling.
+
+    Returns:
+        A `ProvenanceEstimates`.
+    """
+    from .. import stats
+
+    k = len(result.classes)
+    common = dict(n_boot=n_boot, random_state=random_state)
+    patch_pred = np.asarray(result.patch_probabilities).argmax(axis=1)
+    patch_groups = dict(groups=result.patch_image, item_name="patches", group_name="images")
+    patch_mean, patch_rates = stats.class_rate_estimates(result.patch_labels, patch_pred, n_classes=k,
+                                                         **patch_groups, **common)  # fmt: skip
+    image_mean, image_rates = stats.class_rate_estimates(result.image_labels, result.image_votes, n_classes=k,
+                                                         item_name="images", **common)  # fmt: skip
+    base_mean, base_rates = stats.class_rate_estimates(result.image_labels, result.baseline_predictions, n_classes=k,
+                                                       item_name="images", **common)  # fmt: skip
+    levels = stats.level_estimates(result.patch_labels, result.patch_probabilities, result.patch_image,
+                                   metric="balanced", **common)  # fmt: skip
+    return ProvenanceEstimates(
+        classes=tuple(result.classes),
+        patch_accuracy=stats.accuracy_estimate(result.patch_labels, patch_pred, **patch_groups, **common),
+        patch_mean=patch_mean, patch_rates=patch_rates,
+        image_accuracy=stats.accuracy_estimate(result.image_labels, result.image_votes, item_name="images", **common),
+        image_mean=image_mean, image_rates=image_rates,
+        baseline_accuracy=stats.accuracy_estimate(result.image_labels, result.baseline_predictions,
+                                                  item_name="images", **common),
+        baseline_mean=base_mean, baseline_rates=base_rates,
+        gain=levels.gain,
+        cnn_vs_baseline=stats.paired_difference(result.image_labels, result.image_votes, result.baseline_predictions,
+                                                metric="balanced", item_name="images", **common),
+        chance=stats.chance_level(result.image_labels, metric="balanced", n_classes=k),
+        status=result.status,
+    )  # fmt: skip
+
+
+@dataclasses.dataclass
+class ProvenanceSetup:
+    """What `provenance_setup` returns: the datasets and, per dataset and seed, the trained experiment.
+
+    Attributes:
+        datasets: name -> `ImageDataset` (real or simulated).
+        results: name -> seed -> `ProvenanceResult`.
+        seeds: the seeds, in order (split, patch sampling, initialisation and trees of each run).
+        simulated: whether any dataset is simulated.
+    """
+
+    datasets: dict[str, ImageDataset]
+    results: dict[str, dict[int, ProvenanceResult]]
+    seeds: tuple[int, ...]
+    simulated: bool
+
+    def estimates(self, name: str, seed: int | None = None) -> ProvenanceEstimates:
+        """`evaluate_provenance` of one dataset at one seed (default: the first)."""
+        return evaluate_provenance(self.results[name][self.seeds[0] if seed is None else seed])
+
+    def data_label(self, name: str) -> str:
+        """`"simulated"` or `"real"`, for tables."""
+        return "simulated" if self.datasets[name].simulated else "real"
+
+
+def provenance_setup(
+    session,
+    *,
+    settings: ProvenanceSettings,
+    sizes: Mapping[str, int] | None = None,
+    data_dirs: Mapping[str, str | Path] | None = None,
+    datasets: Mapping[str, ImageDataset] | None = None,
+    seeds: Sequence[int] = (0,),
+    classes: Sequence[str] | None = None,
+    data_seed: int = 0,
+    n_jobs: int = 1,
+    progress: bool = True,
+    verbose: int = 0,
+) -> ProvenanceSetup:
+    """Data and trained networks of a paper-1 notebook in one call (cached: a second notebook asking for the same
+    experiment loads it).
+
+    Builds (or loads) each dataset, records in `session` what data the notebook ran on, then runs
+    `run_provenance` once per dataset and seed, printing one line per run: what it trained on, how training
+    ended (plateau or cap) and the test size.
+
+    Args:
+        session: the notebook's `Session` (`start_session`), or None.
+        settings: the experiment's settings; its `seed` is replaced by each of `seeds`.
+        sizes: paper 1 dataset name (`"ucid_social"`, `"public_social"`, `"iplab"`) -> simulated size.
+        data_dirs: dataset name -> folder of the real dataset; empty or missing: simulate.
+        datasets: datasets given directly (name -> `ImageDataset`), instead of `sizes`.
+        seeds: one run per seed (split, patch sampling, initialisation, trees); the data stay those of `data_seed`.
+        classes: restrict every dataset to these classes, in this order.
+        data_seed: seed of the simulated data.
+        n_jobs: worker processes for data building, features and trees.
+        progress: progress bars.
+        verbose: Keras training verbosity.
+    """
+    if (sizes is None) == (datasets is None):
+        raise ValueError("Expected either sizes (paper 1's datasets, simulated or from data_dirs) or datasets. "
+                         f"Received: sizes={sizes!r}, datasets={'given' if datasets is not None else None}")  # fmt: skip
+    seeds = tuple(int(s) for s in seeds)
+    if not seeds or len(set(seeds)) != len(seeds) or min(seeds) < 0:
+        raise ValueError(f"Expected one or more distinct non-negative seeds. Received: {list(seeds)}")
+    if datasets is None:
+        data_dirs = dict(data_dirs or {})
+        datasets = {name: paper1_dataset(name, size=size, data_dir=data_dirs.get(name) or None,
+                                         random_state=data_seed, n_jobs=n_jobs, progress=progress)
+                    for name, size in sizes.items()}  # fmt: skip
+    datasets = dict(datasets)
+    simulated = any(d.simulated for d in datasets.values())
+    for name, dataset in datasets.items():
+        print(dataset.summary(), "\n")
+    if session is not None:
+        session.record_data(simulated=simulated, description="; ".join(
+            f"{name}: {d.description or d.name}" + ("" if d.simulated else " (real)") for name, d in datasets.items()))
+    results: dict[str, dict[int, ProvenanceResult]] = {}
+    for name, dataset in datasets.items():
+        results[name] = {}
+        for seed in seeds:
+            result = run_provenance(dataset, dataclasses.replace(settings, seed=seed), classes=classes, n_jobs=n_jobs,
+                                    progress=progress, verbose=verbose)  # fmt: skip
+            results[name][seed] = result
+            print(f"{name}, seed {seed}: trained on {result.n_train_patches} patches of {result.n_train_images} "
+                  f"images; {result.status}; tested on {len(result.patch_labels)} patches of "
+                  f"{len(result.image_labels)} images")  # fmt: skip
+    return ProvenanceSetup(datasets, results, seeds, simulated)
+
+
+def verdict_over_seeds(by_seed: Mapping[int, ProvenanceEstimates], decide: Callable[[ProvenanceEstimates], object]):
+    """Decide a claim at every seed and combine: the verdict when all seeds agree, else *inconclusive*.
+
+    Args:
+        by_seed: seed -> the run's `ProvenanceEstimates`.
+        decide: turns one run's estimates into a `stats.Verdict`.
+
+    Returns:
+        `(verdict, detail)`: with one seed its own verdict, with several `stats.seed_verdict`'s; `detail` gives each
+        seed's verdict and evidence, and flags the seeds whose network hit its epoch cap.
+    """
+    from .. import stats
+
+    if not by_seed:
+        raise ValueError("Expected the estimates of at least one seed. Received: none")
+    verdicts = {seed: decide(estimates) for seed, estimates in by_seed.items()}
+    capped = [str(seed) for seed, estimates in by_seed.items() if estimates.capped]
+    detail = "; ".join(f"seed {seed}: {v.verdict}, {v.reason}" for seed, v in verdicts.items())
+    if capped:
+        detail += f"; FLAGGED: the network hit its epoch cap at seed {', '.join(capped)}"
+    if len(verdicts) == 1:
+        return next(iter(verdicts.values())), detail
+    return stats.seed_verdict(list(verdicts.values()), seeds=list(verdicts)), detail
+
+
+def confusion_lead(result: ProvenanceResult, true_class: str, predicted_class: str, *, n_boot: int = 2000,
+                   random_state: int = 0):
+    """How much more often the patches of `true_class` are taken for `predicted_class` than for the next most
+    frequent wrong class, in points, with a paired bootstrap over whole test images (Sec. IV-C: Google+ patches
+    taken for Original).
+
+    Returns:
+        `(estimate, runner_up)`: a `stats.Estimate` in points (> 0: `predicted_class` is the most frequent mistake)
+        and the name of the wrong class it is compared with (the most frequent one besides `predicted_class`).
+    """
+    from .. import stats
+
+    classes = list(result.classes)
+    for name in (true_class, predicted_class):
+        if name not in classes:
+            raise ValueError(f"Expected a class among {classes}. Received: {name!r}")
+    if true_class == predicted_class:
+        raise ValueError(f"Expected two different classes. Received: {true_class!r} twice")
+    t, p = classes.index(true_class), classes.index(predicted_class)
+    rows = np.asarray(result.patch_labels) == t
+    pred = np.asarray(result.patch_probabilities)[rows].argmax(axis=1)
+    others = [c for c in range(len(classes)) if c not in (t, p)]
+    if not others:
+        raise ValueError("Expected at least three classes (a runner-up wrong class). Received: two")
+    runner_up = max(others, key=lambda c: (int((pred == c).sum()), -c))
+    zeros = np.zeros(len(pred), np.int64)  # "right" below means "predicted as the class of interest"
+    estimate = stats.paired_difference(zeros, (pred != p).astype(np.int64), (pred != runner_up).astype(np.int64),
+                                       groups=np.asarray(result.patch_image)[rows], item_name="patches",
+                                       n_boot=n_boot, random_state=random_state)  # fmt: skip
+    return estimate, classes[runner_up]
