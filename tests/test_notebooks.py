@@ -71,7 +71,8 @@ def test_report_matches_its_schema_and_covers_every_notebook(smoke_run):
     assert {"Table I", "Table II", "Table III", "Table IV", "Table V", "Table VI", "Table VII", "Table 2", "Table 3",
             "Sec. 5.1", "Fig. 3"} <= tables
     for name in NOTEBOOKS[2:]:
-        if name not in ("03_patch_level_3_classes", "06_sharing_chains"):  # Sec. IV-A states numbers, no comparison
+        # Sec. IV-A and Sec. 5.1 state numbers, not comparisons; 06 goes beyond the paper (findings, not its claims)
+        if name not in ("03_patch_level_3_classes", "06_sharing_chains", "07_single_task"):
             assert by_name[name]["claims"], f"{name} checks the paper's claims"
     assert all(b["simulated"] for b in report["notebooks"] if b["notebook"] != "01_dct_features")
     text = (out / "REPORT.md").read_text()
