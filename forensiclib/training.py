@@ -84,19 +84,20 @@ class TrainingStatus:
         return {**dataclasses.asdict(self), "text": str(self)}
 
 
-def training_status(history: dict[str, Sequence[float]], max_epochs: int) -> TrainingStatus:
+def training_status(history: dict[str, Sequence[float]], max_epochs: int, *, patience: int | None = None) -> TrainingStatus:
     """Read from a history whether training plateaued or was capped, so that numbers from a capped network are flagged.
 
     A run that ended before `max_epochs` stopped early (`early_stopping`); one that ran them all was capped,
-    unless its best validation loss came early enough that early stopping would have fired at the last epoch
-    anyway, which this cannot know without the patience, so it counts as capped.
+    unless, given the `patience`, its best validation loss came `patience` or more epochs before the end (early
+    stopping fired at the last epoch). Without the patience that cannot be known, and it counts as capped.
     """
     if not isinstance(max_epochs, int) or max_epochs < 1:
         raise ValueError(f"Expected max_epochs a positive integer. Received: {max_epochs!r}")
     losses = list(history.get("val_loss") or [])
     epochs_run = len(losses) or len(next(iter(history.values()), []))
     best = int(np.argmin(losses)) + 1 if losses else None
-    return TrainingStatus(epochs_run, max_epochs, best, epochs_run < max_epochs)
+    fired_at_the_end = patience is not None and best is not None and best + patience <= epochs_run
+    return TrainingStatus(epochs_run, max_epochs, best, epochs_run < max_epochs or fired_at_the_end)
 
 
 def halving_schedule(initial_rate: float, *, every_epochs: int = 3) -> keras.callbacks.Callback:

@@ -114,3 +114,12 @@ def test_training_status_tells_a_plateau_from_a_cap():
     assert training_status({"loss": [1.0, 0.5]}, 2).best_epoch is None
     with pytest.raises(ValueError, match="Expected max_epochs a positive integer. Received: 0"):
         training_status({"loss": [1.0]}, 0)
+
+
+def test_training_status_knowing_the_patience_counts_a_stop_at_the_last_epoch_as_a_plateau():
+    from forensiclib import training_status
+
+    history = {"loss": [3, 2, 1, 1, 1], "val_loss": [2.0, 1.0, 1.2, 1.3, 1.4]}
+    assert not training_status(history, 5).plateaued
+    assert training_status(history, 5, patience=3).plateaued
+    assert not training_status(history, 5, patience=4).plateaued

@@ -121,10 +121,7 @@ class UnifiedSettings:
 
         Knowing the patience, a run that used every epoch still plateaued when its best epoch came `patience` or
         more epochs before the end (early stopping fired at the last epoch)."""
-        status = training.training_status(history, self.epochs)
-        if not status.plateaued and status.best_epoch is not None and status.best_epoch + self.patience <= status.epochs_run:
-            return dataclasses.replace(status, plateaued=True)
-        return status
+        return training.training_status(history, self.epochs, patience=self.patience)
 
 
 @dataclasses.dataclass(frozen=True)
