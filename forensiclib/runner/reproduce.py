@@ -72,7 +72,7 @@ __all__ = [
     "REAL_DATASETS",
 ]
 
-#: Parameters every notebook declares; the runner sets them from the profile.
+#: Name of the Jupyter kernel the runner installs in the virtual environment and runs every notebook in.
 KERNEL_NAME = "forensiclib"
 #: Settings exported to the kernel's environment before it starts.
 DETERMINISM_ENV = {
