@@ -7,8 +7,8 @@ its start-up; and, in the same rounds, the machine's own limit for two
 processes: two independent processes each extracting half the files in one
 call with 1 worker (no pool, nothing sent back), whose speed-up over one is what 2 workers could reach at
 best right now (a shared machine gives less when its neighbours are busy). Last, fresh processes extracting image by
-image as a worker does, with glibc's default heap pad and with the 16 MB pad `extract_features` sets in its workers
-and its own process (`features._pad_heap`).
+image as a worker does, with glibc's default heap and with the heap `extract_features` sets in its workers and its
+own process (`forensiclib._heap.tune_heap`; `benchmarks/bench_heap.py` measures it on training and data builds).
 Run: `.venv/bin/python benchmarks/bench_features.py [--files 60] [--rounds 7]`.
 """
 
@@ -69,7 +69,8 @@ import resource, statistics, sys, time
 from pathlib import Path
 from forensiclib.provenance import features
 if sys.argv[1] == "padded":
-    features._pad_heap()  # what a worker of extract_features does first
+    from forensiclib._heap import tune_heap
+    tune_heap()  # what a worker of extract_features does first
 files = [Path(p) for p in sys.argv[2:]]
 for path in files:  # warm-up
     features.image_features(path)
@@ -84,8 +85,8 @@ print(statistics.median(times), (resource.getrusage(resource.RUSAGE_SELF).ru_min
 
 
 def fresh_process(files, heap: str) -> tuple[float, float]:
-    """A fresh process extracting the files one by one as a worker does, with glibc's default heap pad or the
-    pad `extract_features` sets: (median seconds per pass, page faults per image)."""
+    """A fresh process extracting the files one by one as a worker does, with glibc's default heap or the
+    heap `extract_features` sets: (median seconds per pass, page faults per image)."""
     out = subprocess.run([sys.executable, "-c", _FRESH, heap, *map(str, files)], capture_output=True, text=True,
                          check=True)  # fmt: skip
     seconds, faults = map(float, out.stdout.split())
@@ -172,7 +173,7 @@ def main() -> None:
     (default, default_faults), (padded, padded_faults) = (
         (statistics.median(t for t, _ in runs), statistics.median(f for _, f in runs)) for runs in heap.values())
     print(f"a fresh process extracting image by image like a worker (3 processes each way): glibc's default heap {default:.3f} s "
-          f"({default_faults:.0f} page faults per image), the 16 MB heap pad {padded:.3f} s ({padded_faults:.0f}), "
+          f"({default_faults:.0f} page faults per image), the tuned heap {padded:.3f} s ({padded_faults:.0f}), "
           f"{default / padded:.2f}x")
 
 

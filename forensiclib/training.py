@@ -31,6 +31,7 @@ from pathlib import Path
 import keras
 import numpy as np
 
+from ._heap import tune_heap
 from ._keras_compat import array_dataset, build_train_state
 from .runner.session import seed_everything
 
@@ -178,6 +179,7 @@ def train(
 
     if not isinstance(epochs, int) or epochs < 1:
         raise ValueError(f"Expected epochs a positive integer. Received: {epochs!r}")
+    tune_heap()  # TensorFlow's tensors come from the heap instead of fresh pages (forensiclib._heap)
     seed_everything(seed)
     tf.config.experimental.enable_op_determinism()
     strategy = strategy or default_strategy()

@@ -1,5 +1,4 @@
 import os
-import platform
 import signal
 import subprocess
 import sys
@@ -224,32 +223,6 @@ def _running(pid: int) -> bool:
             return f.read().rsplit(")", 1)[1].split()[0] != "Z"
     except FileNotFoundError:
         return False
-
-
-_FAULTS = """
-import resource, sys
-from forensiclib.provenance import features
-if sys.argv[1] == "padded":
-    features._pad_heap()
-for path in sys.argv[2:]:  # warm-up
-    features.image_features(path)
-before = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
-for _ in range(3):
-    for path in sys.argv[2:]:
-        features.image_features(path)
-print((resource.getrusage(resource.RUSAGE_SELF).ru_minflt - before) / 3)
-"""
-
-
-@pytest.mark.skipif(platform.libc_ver()[0] != "glibc", reason="the heap pad is a glibc setting")
-def test_workers_heap_pad_spares_the_page_faults_of_each_image(photo_jpegs):
-    """A worker extracts image after image; with glibc's default pad its heap shrinks and grows every image."""
-    paths = [str(photo_jpegs[name, 75, "4:4:4"]) for name in ("chelsea", "coffee", "china")]
-    faults = {}
-    for heap in ("default", "padded"):
-        out = subprocess.run([sys.executable, "-c", _FAULTS, heap, *paths], capture_output=True, text=True, check=True)
-        faults[heap] = float(out.stdout)
-    assert faults["padded"] < faults["default"] / 4, faults
 
 
 def test_cache_is_used_keyed_by_content_and_settings(tmp_path, photo_jpegs, monkeypatch):

@@ -36,6 +36,7 @@ from pathlib import Path
 import numpy as np
 
 from .. import cache
+from .._heap import tune_heap
 from ..paper import PAPER1_CLASSES_3, PAPER1_CLASSES_8
 from ..provenance.jpeg import encode_jpeg
 from .datasets import ImageDataset, load_manifest, write_manifest
@@ -116,13 +117,14 @@ def _build(
         bar = tqdm(total=len(jobs), desc=f"building {name}", unit="item", disable=not progress)
         records: list[_Record] = []
         if n_jobs == 1:
+            tune_heap()
             for job in jobs:
                 records += worker(job)
                 bar.update()
         else:
             workers = (os.cpu_count() or 1) if n_jobs == -1 else n_jobs
             context = multiprocessing.get_context("spawn")
-            with ProcessPoolExecutor(workers, mp_context=context) as executor:
+            with ProcessPoolExecutor(workers, mp_context=context, initializer=tune_heap) as executor:
                 for result in executor.map(worker, jobs, chunksize=max(1, len(jobs) // (8 * workers))):
                     records += result
                     bar.update()

@@ -1,14 +1,12 @@
 """The processes that extract features in parallel (`features.extract_features`): one pool kept between calls
 of the same size and shut down at exit; workers that ignore SIGINT (Jupyter interrupts the kernel's whole process
-group before every shutdown), exit when their parent is gone, and keep glibc's heap padded (no page faults per
-image).
+group before every shutdown), exit when their parent is gone, and tune glibc's heap (`forensiclib._heap`).
 """
 
 from __future__ import annotations
 
 import atexit
 import contextlib
-import ctypes
 import multiprocessing
 import os
 import signal
@@ -16,28 +14,7 @@ import threading
 import time
 from concurrent.futures import ProcessPoolExecutor
 
-_heap_padded = False
-
-
-def _pad_heap() -> None:
-    """Have glibc keep 16 MB at the top of this process's heap when it shrinks (`mallopt(M_TOP_PAD)`).
-
-    Each image's arrays (its DCT coefficients, about 1 MB at 0.2 MP, and the histograms' temporaries) are freed
-    before the next image; with glibc's default pad the heap is trimmed and grown again every image, about 800
-    page faults each, which made a fresh process extract a third slower than one whose heap happened to be
-    large (`benchmarks/bench_features.py`). Done once per process, by `extract_features` and in its workers;
-    it lasts for the process (16 MB more may stay resident). Nothing happens without glibc.
-    """
-    global _heap_padded
-    if _heap_padded:
-        return
-    _heap_padded = True
-    try:
-        mallopt = ctypes.CDLL(None).mallopt
-    except Exception:  # not glibc (macOS, Windows): nothing to tune
-        return
-    mallopt(-2, 16 << 20)  # M_TOP_PAD
-
+from .._heap import tune_heap
 
 _pool_lock = threading.Lock()
 _pool: tuple[int, ProcessPoolExecutor] | None = None
@@ -57,7 +34,7 @@ def _worker_pool(n_workers: int) -> ProcessPoolExecutor:
 
 
 def _start_worker() -> None:
-    """Initializer of the pool's workers: they ignore SIGINT, and keep the heap pad of `_pad_heap`.
+    """Initializer of the pool's workers: they ignore SIGINT, exit with their parent and tune glibc's heap.
 
     The workers share the process group of the process that started them, and a Jupyter kernel's manager sends
     SIGINT to the kernel's whole group (to interrupt a cell, and before every shutdown): each idle worker then
@@ -74,7 +51,7 @@ def _start_worker() -> None:
     if hasattr(signal, "pthread_sigmask"):
         signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
     threading.Thread(target=_exit_with_parent, args=(os.getppid(),), daemon=True, name="parent-watch").start()
-    _pad_heap()
+    tune_heap()
 
 
 def _exit_with_parent(parent: int) -> None:

@@ -36,7 +36,8 @@ import numpy as np
 
 from .. import cache
 from ..errors import ImageReadError
-from ._workers import _discard_pool, _pad_heap, _sigint_blocked, _worker_pool
+from .._heap import tune_heap
+from ._workers import _discard_pool, _sigint_blocked, _worker_pool
 from .jpeg import DCTImage, read_dct
 
 __all__ = [
@@ -316,7 +317,7 @@ def extract_features(
         n_jobs: worker processes; 1 runs in this process, -1 uses every core. The workers are started
             (spawn) on the first call and kept for the next ones of the same size, so their start-up
             (about a second) is paid once per process. Workers send integer counts back, a quarter of
-            the bytes. With glibc, this process and the workers keep a 16 MB heap pad (`mallopt`),
+            the bytes. With glibc, this process and the workers tune the heap (`forensiclib._heap`),
             which spares about 800 page faults per image.
         cache_dir: where per-image features are cached, keyed by the file's bytes
             and the settings; None uses `forensiclib.paths.cache_dir()`, False
@@ -345,7 +346,7 @@ def extract_features(
     jobs = [(path, params, folder) for path in files]
 
     bar = tqdm(total=len(files), desc="DCT features", unit="img", disable=not progress)
-    _pad_heap()
+    tune_heap()
     if n_workers == 1:
         outcomes = map(_features_or_reason, jobs)
     else:
