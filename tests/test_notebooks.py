@@ -75,6 +75,11 @@ def test_report_matches_its_schema_and_covers_every_notebook(smoke_run):
         if name not in ("03_patch_level_3_classes", "06_sharing_chains", "07_single_task"):
             assert by_name[name]["claims"], f"{name} checks the paper's claims"
     assert all(b["simulated"] for b in report["notebooks"] if b["notebook"] != "01_dct_features")
+    # every notebook that trains a network says how its training ended
+    trains = {"03_patch_level_3_classes", "05_eight_classes", "06_sharing_chains", "07_single_task", "08_transfer",
+              "09_multitask", "10_deep_feature_trees", "11_limited_data"}
+    assert {b["notebook"] for b in report["notebooks"] if b["training"]} == trains
+    assert report["training"]["networks"] == sum(len(b["training"]) for b in report["notebooks"])
     text = (out / "REPORT.md").read_text()
     assert "SIMULATED" in text and "## The papers' claims, checked on this run" in text
     for b in report["notebooks"]:

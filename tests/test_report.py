@@ -147,3 +147,30 @@ def test_record_errors(results):
         session.save_confusion(matrix, ["a", "b", "c"], "t", rates=rates[:2])
     with pytest.raises(ValueError, match=r"Expected rates: one Estimate per class \(3\)"):
         session.save_confusion(matrix, ["a", "b", "c"], "t", rates=[mean, mean, mean])
+
+
+def test_each_networks_training_end_is_listed_with_the_totals(results):
+    from forensiclib.training import training_status
+
+    session = fl.start_session("04_quick", profile="smoke", seed=0)
+    plateau = training_status({"val_loss": [1.0, 0.5, 0.6, 0.7, 0.8]}, 30, patience=3)
+    capped = training_status({"val_loss": [1.0, 0.9, 0.8]}, 3, patience=3)
+    session.record_training("net A", plateau)
+    session.record_training("net B", capped)
+    with pytest.raises(ValueError, match=r"Expected status a training.TrainingStatus for 'net C'. Received: 'capped'"):
+        session.record_training("net C", "capped")
+    report = _report(results, {"04_quick": session})
+    assert report["training"] == {"networks": 2, "plateaued": 1, "capped": 1}
+    assert [t["network"] for t in report["notebooks"][0]["training"]] == ["net A", "net B"]
+    markdown = render_markdown(report)
+    assert "2 networks behind this run's numbers: 1 stopped on a plateau" in markdown
+    assert "| 04_quick | net A | 5 | 2 | 30 | plateau |" in markdown
+    assert "| 04_quick | net B | 3 | 3 | 3 | **CAP** |" in markdown
+
+
+def test_a_run_without_training_records_has_no_training_section(results):
+    session = fl.start_session("04_quick", profile="smoke", seed=0)
+    session.save_claims([("p", True, "")])
+    report = _report(results, {"04_quick": session})
+    assert report["training"] == {"networks": 0, "plateaued": 0, "capped": 0}
+    assert "How each network's training ended" not in render_markdown(report)

@@ -29,7 +29,7 @@ from .session import INTERVAL_FIELDS
 
 __all__ = ["build_report", "collect_report", "render_markdown", "render_html", "validate", "check_complete"]
 
-REPORT_VERSION = 2
+REPORT_VERSION = 3
 #: Every verdict a claim can carry in the report: the evidence's four, and "not tested".
 CLAIM_VERDICTS = (*VERDICTS, "not tested")
 _PAPERS = {"Amerini": "paper 1 (Amerini et al. 2017)", "Mayer": "paper 2 (Mayer, Bayar, Stamm 2018)"}
@@ -104,6 +104,7 @@ def collect_report(profile: str, *, results_root: Path | None = None, root: Path
             "claims": claims,
             "claims_held": sum(c["verdict"] == "held" for c in claims),
             "verdicts": _count(claims),
+            "training": list(record.get("training") or []),
         })  # fmt: skip
     codes = {json.dumps(e.get("code"), sort_keys=True) for e in (manifest.get("notebooks") or {}).values()}
     environments = [e.get("environment") for e in (manifest.get("notebooks") or {}).values() if e.get("environment")]
@@ -117,6 +118,9 @@ def collect_report(profile: str, *, results_root: Path | None = None, root: Path
         "code": [json.loads(c) for c in sorted(codes)],
         "environment": environments[-1] if environments else None,
         "verdicts": {name: sum(b["verdicts"][name] for b in notebooks) for name in CLAIM_VERDICTS},
+        "training": {"networks": sum(len(b["training"]) for b in notebooks),
+                     "plateaued": sum(t["plateaued"] for b in notebooks for t in b["training"]),
+                     "capped": sum(not t["plateaued"] for b in notebooks for t in b["training"])},
         "notebooks": notebooks,
     }
 
@@ -184,6 +188,25 @@ def _minutes(seconds) -> str:
     return f"{seconds:.0f} s" if seconds < 120 else f"{seconds / 60:.1f} min"
 
 
+def _training_lines(report: dict) -> list[str]:
+    """The section listing how every network of the run ended its training (`Session.record_training`)."""
+    totals = report.get("training") or {}
+    if not totals.get("networks"):
+        return []
+    lines = ["## How each network's training ended", "",
+             f"{totals['networks']} networks behind this run's numbers: {totals['plateaued']} stopped on a plateau of "
+             f"their validation loss (early stopping, best weights kept), {totals['capped']} hit their epoch cap and "
+             "may still have been learning; the numbers a capped network gave are marked *(capped)* where they "
+             "appear. A network a notebook reuses from another's cache is listed under each.", "",
+             "| notebook | network | epochs run | best epoch | cap | ended |", "|---|---|---|---|---|---|"]  # fmt: skip
+    for b in report["notebooks"]:
+        for t in b.get("training") or []:
+            ended = "plateau" if t["plateaued"] else "**CAP**"
+            lines.append(f"| {b['notebook']} | {t['network']} | {t['epochs_run']} | {t['best_epoch'] or '-'} | "
+                         f"{t['max_epochs']} | {ended} |")  # fmt: skip
+    return lines + [""]
+
+
 def render_markdown(report: dict, *, tables_dir: Path | None = None, link_prefix: str = "") -> str:
     """REPORT.md from `collect_report`'s dict; tables are read from `tables_dir` (the profile's results folder) and
     inlined, or linked when it is None; links are relative to the folder the file is written to."""
@@ -224,6 +247,7 @@ def render_markdown(report: dict, *, tables_dir: Path | None = None, link_prefix
     lines += ["", f"Of {n_claims} claims on this run: {_verdict_counts(report['verdicts'])}"
               + (f"; {unsupported} decided without evidence (no interval)." if unsupported else "."), ""]  # fmt: skip
 
+    lines += _training_lines(report)
     lines += ["## Reproduced beside published", "",
               "Percent; ours with its 95% interval and the test size behind it; the difference is ours minus the "
               "paper's, in percentage points.", "",

@@ -11,7 +11,8 @@ Everything saved goes to `results/<profile>/<notebook>/`, each file written to a
 `start_session` empties that folder first, so it holds this run's outputs only. Besides the files, the session keeps `session.json` up to date: the
 data the notebook ran on, each figure and table in the order saved, every number compared with the
 paper's (with its interval and test size when given as a `stats.Estimate`; "no interval" otherwise), each
-claim with its verdict and the evidence that decided it (a `stats.Verdict`), and the `forensiclib` modules the kernel had loaded (what the
+claim with its verdict and the evidence that decided it (a `stats.Verdict`), how each network's training ended
+(`record_training`), and the `forensiclib` modules the kernel had loaded (what the
 runner's incremental re-runs depend on). `forensiclib.runner.report` builds the reviewer's report from it.
 
 The notebook runner (`forensiclib.runner.reproduce`) also exports the seed and determinism settings to the
@@ -237,6 +238,18 @@ class Session:
         scale = 100.0 if unit == "fraction" else 1.0
         for what, ours, paper in items:
             self._add("comparisons", comparison_record(table, what, ours, paper, scale=scale))
+
+    def record_training(self, network: str, status) -> None:
+        """Record how one network's training ended (a `training.TrainingStatus`): on a plateau of its validation
+        loss or at its epoch cap. The report lists every network of the run this way."""
+        from ..training import TrainingStatus
+
+        if not isinstance(status, TrainingStatus):
+            raise ValueError(f"Expected status a training.TrainingStatus for {network!r}. Received: {status!r}")
+        self._add("training", {"network": str(network), "epochs_run": int(status.epochs_run),
+                               "max_epochs": int(status.max_epochs),
+                               "best_epoch": None if status.best_epoch is None else int(status.best_epoch),
+                               "plateaued": bool(status.plateaued)})  # fmt: skip
 
     def save_claims(self, claims: Sequence[tuple]) -> str:
         """Record the paper's claims checked on this run: `(claim, verdict, detail)`.
