@@ -98,23 +98,19 @@ def main(argv=None) -> None:
                 building[heap].append(fresh(_BUILD, heap, args.per_class))
                 bar.update()
 
-    def median(runs, key):
-        return statistics.median(run[key] for run in runs)
-
     print(f"\n1-D CNN, 1,920 training vectors, median epoch after the first ({args.rounds} rounds x {args.epochs} epochs)")
-    base = median(training["default"], "seconds")
-    for heap, runs in training.items():
-        seconds = median(runs, "seconds")
-        print(f"  {heap:9s} {seconds:6.2f} s/epoch  {median(runs, 'faults'):10,.0f} page faults/epoch  "
-              f"x{seconds / base:.2f} of default")
-    images = building["default"][0]["images"]
-    print(f"\nPublic-social-like build, {images} images, one process ({args.rounds} rounds)")
-    base = median(building["default"], "seconds")
-    for heap, runs in building.items():
-        seconds = median(runs, "seconds")
-        print(f"  {heap:9s} {seconds:6.1f} s  {median(runs, 'faults'):10,.0f} page faults/image  "
-              f"x{seconds / base:.2f} of default")
+    _print_medians(training, seconds_unit="s/epoch", faults_unit="page faults/epoch")
+    print(f"\nPublic-social-like build, {building['default'][0]['images']} images, one process ({args.rounds} rounds)")
+    _print_medians(building, seconds_unit="s", faults_unit="page faults/image")
 
+
+def _print_medians(runs_by_heap: dict, *, seconds_unit: str, faults_unit: str) -> None:
+    """One line per heap: median seconds and page faults over the rounds, and the time as a ratio of the default."""
+    medians = {heap: {key: statistics.median(run[key] for run in runs) for key in ("seconds", "faults")}
+               for heap, runs in runs_by_heap.items()}  # fmt: skip
+    for heap, m in medians.items():
+        print(f"  {heap:9s} {m['seconds']:6.2f} {seconds_unit}  {m['faults']:10,.0f} {faults_unit}  "
+              f"x{m['seconds'] / medians['default']['seconds']:.2f} of default")
 
 if __name__ == "__main__":
     main()
