@@ -8,10 +8,12 @@ benchmark runs it on real files, laid out as
     DIR/cameras/<model>/...     camera originals, one folder per camera model (class "original")
 
 and prints, per class present, how many files the identifier put in the right class (majority vote of the
-patches, Sec. III-B), what it took the others for, and the balanced accuracy (mean of the per-class accuracies).
+patches, Sec. III-B, among the classes whose training files carried the file's quantization table; with
+`--histograms-only` among all classes, the paper's vote), what it took the others for, and the balanced accuracy
+(mean of the per-class accuracies).
 A file it cannot read counts as wrong and is listed. The files are only read: nothing is trained on them.
 
-Run: `.venv/bin/python benchmarks/real_downloads.py --data DIR [--model FOLDER] [--files]`.
+Run: `.venv/bin/python benchmarks/real_downloads.py --data DIR [--model FOLDER] [--files] [--histograms-only]`.
 """
 
 from __future__ import annotations
@@ -35,6 +37,7 @@ class ClassResult:
     n_files: int = 0
     n_correct: int = 0
     n_unreadable: int = 0
+    n_table_seen: int = 0
     predicted: collections.Counter = dataclasses.field(default_factory=collections.Counter)
 
     @property
@@ -77,8 +80,10 @@ def _files_in(folder: Path) -> list[Path]:
     return sorted(path for path in folder.rglob("*") if path.is_file() and not path.name.startswith("."))
 
 
-def evaluate(files: dict[str, list[Path]], identifier) -> tuple[dict[str, ClassResult], list]:
+def evaluate(files: dict[str, list[Path]], identifier, *, use_tables: bool = True) -> tuple[dict[str, ClassResult], list]:
     """Identify every file; per class, the right answers and what the wrong ones were taken for.
+
+    `use_tables=False`: the paper's vote among all classes, ignoring the quantization tables the identifier keeps.
 
     Returns:
         `({class: ClassResult}, [Identification, ...])` in the order of `files`.
@@ -88,7 +93,7 @@ def evaluate(files: dict[str, list[Path]], identifier) -> tuple[dict[str, ClassR
     results, answers = {}, []
     for name, paths in files.items():
         result = results[name] = ClassResult(name)
-        for answer in identify(paths, identifier):
+        for answer in identify(paths, identifier, use_tables=use_tables):
             answers.append((name, answer))
             result.n_files += 1
             if answer.error is not None:
@@ -97,6 +102,7 @@ def evaluate(files: dict[str, list[Path]], identifier) -> tuple[dict[str, ClassR
                 continue
             result.predicted[answer.prediction] += 1
             result.n_correct += answer.prediction == name
+            result.n_table_seen += bool(answer.table_writers)
     return results, answers
 
 
@@ -107,12 +113,13 @@ def balanced_accuracy(results: dict[str, ClassResult]) -> float:
 
 
 def report(results: dict[str, ClassResult]) -> str:
-    """Per-class accuracy with file counts and the classes the wrong answers went to, then balanced accuracy."""
-    lines = ["| class | files | right | accuracy | taken for |", "|---|---|---|---|---|"]
+    """Per-class accuracy with file counts, the classes the wrong answers went to and how many files carried a
+    quantization table seen in training, then balanced accuracy."""
+    lines = ["| class | files | right | accuracy | taken for | table seen in training |", "|---|---|---|---|---|---|"]
     for result in results.values():
         wrong = ", ".join(f"{label} {count}" for label, count in result.predicted.most_common() if label != result.name)
         lines.append(f"| {result.name} | {result.n_files} | {result.n_correct} | {100 * result.accuracy:.0f}% | "
-                     f"{wrong or '-'} |")  # fmt: skip
+                     f"{wrong or '-'} | {result.n_table_seen} |")  # fmt: skip
     n_files = sum(result.n_files for result in results.values())
     n_correct = sum(result.n_correct for result in results.values())
     lines.append("")
@@ -126,6 +133,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--data", required=True, help="folder with social/<platform>/ and cameras/<model>/")
     parser.add_argument("--model", help="identifier folder (default: the one notebook 05 kept under results/)")
     parser.add_argument("--files", action="store_true", help="also print each file's answer")
+    parser.add_argument("--histograms-only", action="store_true",
+                        help="ignore the quantization tables the identifier keeps: the paper's vote among all classes")
     args = parser.parse_args(argv)
 
     from forensiclib.provenance.identifier import find_identifier, load_identifier
@@ -147,7 +156,7 @@ def main(argv: list[str] | None = None) -> int:
     print(identifier.describe())
     if unknown:
         print(f"note: classes the identifier does not know (always wrong): {', '.join(unknown)}")
-    results, answers = evaluate(files, identifier)
+    results, answers = evaluate(files, identifier, use_tables=not args.histograms_only)
     if args.files:
         for name, answer in answers:
             print(f"[{name}] {answer.describe()}")

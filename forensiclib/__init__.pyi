@@ -64,9 +64,11 @@ from .provenance.experiment import (
 from .provenance.evaluation import (
     ProvenanceEstimates as ProvenanceEstimates,
     ProvenanceSetup as ProvenanceSetup,
+    TableVote as TableVote,
     confusion_lead as confusion_lead,
     evaluate_provenance as evaluate_provenance,
     provenance_setup as provenance_setup,
+    table_vote as table_vote,
     verdict_over_seeds as verdict_over_seeds,
 )
 from .provenance.features import (
@@ -94,6 +96,10 @@ from .provenance.jpeg import (
     ijg_quantization_table as ijg_quantization_table,
     is_jpeg as is_jpeg,
     read_dct as read_dct,
+)
+from .provenance.table_evidence import (
+    TableEvidence as TableEvidence,
+    luminance_table as luminance_table,
 )
 from .runner.report import build_report as build_report
 from .runner.session import (

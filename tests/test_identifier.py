@@ -87,6 +87,8 @@ def test_command_line_identify(identifier_dir, shared_image, tmp_path):
     out = _cli("identify", "--model", identifier_dir, shared_image)
     assert out.returncode == 0, out.stderr
     assert f"{shared_image}: " in out.stdout and "patch vote" in out.stdout and "SIMULATED" in out.stdout
+    out = _cli("identify", "--model", identifier_dir, "--histograms-only", shared_image)
+    assert out.returncode == 0 and "quantization table" not in out.stdout, out.stderr
     text = tmp_path / "notes.txt"
     text.write_text("hello")
     out = _cli("identify", "--model", identifier_dir, text)
@@ -133,3 +135,53 @@ def test_find_identifier_needs_the_network_too(identifier_dir, tmp_path):
     assert find_identifier(tmp_path) is None  # as on a fresh clone: the record is committed, the network is not
     (folder / "model.keras").write_bytes((identifier_dir / "model.keras").read_bytes())
     assert find_identifier(tmp_path) == folder
+
+
+@pytest.fixture(scope="module")
+def table_identifier_dir(tmp_path_factory, shared_image):
+    """An identifier whose training files say: the shared image's table was written by Flickr alone."""
+    folder = tmp_path_factory.mktemp("table_identifier")
+    model = fl.dct_cnn(len(CLASSES))
+    model.save(folder / "trained.keras")
+    evidence = fl.TableEvidence.from_files([shared_image], [CLASSES.index("flickr")], CLASSES)
+    return fl.save_identifier(FakeResult(folder / "trained.keras"), folder / "identifier", patch_size=64,
+                              trained_on="a test set (simulated)", simulated=True,
+                              table_evidence=evidence).folder  # fmt: skip
+
+
+def test_the_vote_is_among_the_classes_that_wrote_the_table(table_identifier_dir, shared_image):
+    identifier = fl.load_identifier(table_identifier_dir)
+    assert identifier.table_evidence is not None and "quantization tables of 1 training files" in identifier.describe()
+    (answer,) = fl.identify([shared_image], identifier)
+    assert answer.prediction == "flickr" and answer.table_writers == {"flickr": 1}
+    assert "written in training by: flickr 1 (files); the vote is among them" in answer.describe()
+    (paper,) = fl.identify([shared_image], identifier, use_tables=False)
+    assert paper.table_writers is None and paper.votes == answer.votes
+    assert paper.prediction == max(paper.votes, key=paper.votes.get)
+
+
+def test_a_table_never_seen_leaves_the_papers_vote(table_identifier_dir, tmp_path):
+    other = fl.encode_jpeg(fl.load_photo("coffee")[:256, :256], tmp_path / "q60.jpg", quality=60)
+    identifier = fl.load_identifier(table_identifier_dir)
+    (answer,) = fl.identify([other], identifier)
+    (paper,) = fl.identify([other], identifier, use_tables=False)
+    assert answer.table_writers == {} and answer.prediction == paper.prediction
+    assert "never seen in training: the vote is among all classes" in answer.describe()
+
+
+def test_version_1_identifiers_still_load_without_tables(identifier_dir, tmp_path):
+    import shutil
+
+    old = tmp_path / "old"
+    shutil.copytree(identifier_dir, old)
+    record = json.loads((old / "identifier.json").read_text())
+    record["version"] = 1
+    (old / "identifier.json").write_text(json.dumps(record))
+    assert fl.load_identifier(old).table_evidence is None
+
+
+def test_table_evidence_over_other_classes_is_refused(identifier_dir, shared_image):
+    evidence = fl.TableEvidence.from_files([shared_image], [0], ("a", "b"))
+    with pytest.raises(ValueError, match="table evidence over the network's classes"):
+        fl.save_identifier(FakeResult(identifier_dir / "model.keras"), identifier_dir.parent / "other", patch_size=64,
+                           trained_on="x", simulated=True, table_evidence=evidence)  # fmt: skip

@@ -33,13 +33,13 @@ def test_files_are_listed_by_class_with_every_camera_model_as_original(tmp_path)
 
 def test_balanced_accuracy_is_the_mean_of_the_class_accuracies():
     results = {
-        "facebook": real_downloads.ClassResult("facebook", n_files=4, n_correct=1),
+        "facebook": real_downloads.ClassResult("facebook", n_files=4, n_correct=1, n_table_seen=3),
         "original": real_downloads.ClassResult("original", n_files=20, n_correct=20),
     }
     results["facebook"].predicted.update({"facebook": 1, "twitter": 3})
     assert real_downloads.balanced_accuracy(results) == pytest.approx(0.625)
     text = real_downloads.report(results)
-    assert "| facebook | 4 | 1 | 25% | twitter 3 |" in text
+    assert "| facebook | 4 | 1 | 25% | twitter 3 | 3 |" in text
     assert "balanced accuracy over 2 classes: 62.5% (chance 50.0%); 21 of 24 files right" in text
 
 

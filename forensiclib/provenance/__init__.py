@@ -8,7 +8,8 @@ The pipeline, in the order the paper describes it:
 - `experiment`: train, vote per image, compare with bagged trees (Sec. IV, Tables I-VII);
 - `evaluation`: every number of those tables with its 95% interval and test size, and the one setup call of
   the notebooks (data and cached networks, per dataset and seed);
-- `identifier`: the trained network kept and applied to new files (`python -m forensiclib identify`).
+- `identifier`: the trained network kept and applied to new files (`python -m forensiclib identify`);
+- `table_evidence`: which classes wrote a quantization table in training, the candidates an identifier votes among.
 
 Import the public names from `forensiclib` itself (`fl.read_dct`, `fl.run_provenance`, ...); this
 package imports nothing on its own, so feature workers start without TensorFlow.

@@ -21,10 +21,10 @@ from pathlib import Path
 import numpy as np
 
 from ..data.datasets import ImageDataset
-from .experiment import ProvenanceResult, ProvenanceSettings, paper1_dataset, run_provenance
+from .experiment import ProvenanceResult, ProvenanceSettings, paper1_dataset, provenance_splits, run_provenance
 
 __all__ = ["ProvenanceEstimates", "ProvenanceSetup", "evaluate_provenance", "provenance_setup", "verdict_over_seeds",
-           "confusion_lead"]
+           "confusion_lead", "TableVote", "table_vote"]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -110,6 +110,59 @@ def evaluate_provenance(result: ProvenanceResult, *, n_boot: int = 2000, random_
         chance=stats.chance_level(result.image_labels, metric="balanced", n_classes=k),
         status=result.status,
     )  # fmt: skip
+
+
+@dataclasses.dataclass(frozen=True)
+class TableVote:
+    """The identifier's vote among the classes that wrote an image's quantization table, on a run's test images.
+
+    Not in the paper (its network never sees the table; `table_evidence`). Image level, mean of the diagonal.
+
+    Attributes:
+        evidence: the tables of the run's training files and the classes that wrote them (what `save_identifier`
+            keeps).
+        paper_vote: the paper's majority vote over all classes (`ProvenanceEstimates.image_mean`).
+        table_vote: the vote among the writers of each test image's table (all classes for a table never seen).
+        difference: table vote minus paper vote, in points, paired over the test images.
+        n_seen, n_images: test images whose table some training file carried, and all test images.
+    """
+
+    evidence: object
+    paper_vote: object
+    table_vote: object
+    difference: object
+    n_seen: int
+    n_images: int
+
+
+def table_vote(result: ProvenanceResult, dataset: ImageDataset, *, seed: int, n_boot: int = 2000,
+               random_state: int = 0) -> TableVote:
+    """Count the training files' tables and score the vote among each test image's table writers.
+
+    Args:
+        result: a run of `run_provenance` on `dataset` (possibly restricted to `result.classes`).
+        dataset: the dataset it ran on.
+        seed: the run's seed (`ProvenanceSettings.seed`: it split the dataset).
+        n_boot, random_state: the bootstrap's resamples and seed.
+    """
+    from .. import stats
+    from .table_evidence import TableEvidence, luminance_table, restricted_vote
+
+    splits = provenance_splits(dataset, ProvenanceSettings(seed=seed), classes=result.classes)
+    train, test = splits["train"], splits["test"]
+    evidence = TableEvidence.from_files(train.files, train.labels, result.classes)
+    probabilities, patch_image = np.asarray(result.patch_probabilities), np.asarray(result.patch_image)
+    votes, n_seen = [], 0
+    for image in np.asarray(result.image_ids):
+        table = luminance_table(test.files[int(image)])
+        n_seen += bool(evidence.writers(table))
+        votes.append(restricted_vote(probabilities[patch_image == image], evidence.candidates(table))[0])
+    k, votes = len(result.classes), np.asarray(votes, dtype=np.int64)
+    common = dict(n_boot=n_boot, random_state=random_state, item_name="images")
+    paper_mean, _ = stats.class_rate_estimates(result.image_labels, result.image_votes, n_classes=k, **common)
+    table_mean, _ = stats.class_rate_estimates(result.image_labels, votes, n_classes=k, **common)
+    difference = stats.paired_difference(result.image_labels, votes, result.image_votes, metric="balanced", **common)
+    return TableVote(evidence, paper_mean, table_mean, difference, n_seen, len(votes))
 
 
 @dataclasses.dataclass

@@ -40,6 +40,7 @@ __all__ = [
     "PatchData",
     "ProvenanceResult",
     "patch_data",
+    "provenance_splits",
     "run_provenance",
     "PAPER1_DATASETS",
     "paper1_dataset",
@@ -210,6 +211,17 @@ def _dataset_key(dataset: ImageDataset) -> str:
     return cache.cache_key(stats, dataset.classes, dataset.labels.tolist(), dataset.groups.tolist())
 
 
+def provenance_splits(dataset: ImageDataset, settings: ProvenanceSettings = ProvenanceSettings(), *,
+                      classes: Sequence[str] | None = None) -> dict[str, ImageDataset]:
+    """The train / validation / test splits `run_provenance` uses (80/10/10 by source, seeded by `settings.seed`).
+
+    A `ProvenanceResult`'s `image_ids` index the files of the `"test"` split.
+    """
+    if classes is not None and tuple(classes) != tuple(dataset.classes):
+        dataset = dataset.select_classes(classes)
+    return split_by_group(dataset, random_state=settings.seed)
+
+
 def run_provenance(
     dataset: ImageDataset,
     settings: ProvenanceSettings = ProvenanceSettings(),
@@ -249,7 +261,7 @@ def run_provenance(
                                 n_validation_images=meta.get("n_validation_images"),
                                 n_baseline_images=meta.get("n_baseline_images"), **arrays)  # fmt: skip
 
-    splits = split_by_group(dataset, random_state=settings.seed)
+    splits = provenance_splits(dataset, settings)
     common = dict(patch_size=settings.patch_size, n_jobs=n_jobs, progress=progress)
     train_data = patch_data(splits["train"], max_patches_per_image=settings.max_patches_per_image,
                             random_state=settings.seed, **common)  # fmt: skip

@@ -116,7 +116,7 @@ def _identify(args: argparse.Namespace) -> int:
     files = []
     for item in map(Path, args.images):  # folders: recursively, links to folders not followed, hidden files left out
         files += _list_files(item) if item.is_dir() else [item]
-    answers = identify(files, identifier)
+    answers = identify(files, identifier, use_tables=not args.histograms_only)
     for answer in answers:
         print(answer.describe(), file=sys.stderr if answer.error else sys.stdout)
     failed = sum(a.error is not None for a in answers)
@@ -245,10 +245,14 @@ def main(argv: list[str] | None = None) -> int:
 
     ident = commands.add_parser("identify", help="which platform did these images come from",
                                 description="Predict the platform of each image with the 1-D CNN notebook 05 trained "
-                                "(paper 1): the majority vote of its 64x64 patches, the mean patch probabilities and the "
-                                "vote counts. Files that cannot be read are listed with the reason (exit status 1).")
+                                "(paper 1): the majority vote of its 64x64 patches among the classes whose training "
+                                "files carried the image's quantization table (all classes for a table never seen in "
+                                "training), the mean patch probabilities and the vote counts. Files that cannot be read "
+                                "are listed with the reason (exit status 1).")
     ident.add_argument("images", nargs="+", help="image files or folders")
     ident.add_argument("--model", help="identifier folder (default: results/<default|paper|smoke>/05_eight_classes/identifier)")
+    ident.add_argument("--histograms-only", action="store_true",
+                       help="ignore the quantization table: the paper's vote among all classes")
     ident.set_defaults(handler=_identify)
 
     measure = commands.add_parser("measure-platform", help="measure a folder of downloads from one platform",
