@@ -398,3 +398,25 @@ def test_a_run_whose_best_epoch_is_patience_before_the_cap_plateaued():
     assert settings.status({"val_loss": [3.0, 2.0, 1.0, 1.5, 1.6, 1.7]}).plateaued
     assert not settings.status({"val_loss": [3.0, 2.0, 1.8, 1.5, 1.6, 1.4]}).plateaued
     assert settings.status({"val_loss": [3.0, 2.0, 2.5, 2.6, 2.7]}).plateaued  # stopped before the cap
+
+
+def test_head_settings_apply_to_heads_on_frozen_features_only(data, source, monkeypatch):
+    settings = dataclasses.replace(SETTINGS, epochs=1, head_epochs=3, head_batch_size=4, patience=5)
+    heads = settings.for_heads()
+    assert (heads.epochs, heads.transfer_batch_size, heads.head_epochs, heads.head_batch_size) == (3, 4, None, None)
+    assert SETTINGS.for_heads() == SETTINGS  # nothing set: the transfer settings themselves
+    trained = []
+    original = fl.training.train
+
+    def recording(build, x, y, **kwargs):
+        trained.append((len(x), kwargs["epochs"], kwargs["batch_size"]))
+        return original(build, x, y, **kwargs)
+
+    monkeypatch.setattr("forensiclib.training.train", recording)
+    sweep = transfer.transfer_sweep(source, data["a_train"], data["a_test"], settings, share_depths=["constr", "fc2"],
+                                    cache_dir=data["folder"] / "heads", verbose=0)  # fmt: skip
+    assert [(epochs, batch) for _, epochs, batch in trained] == [(1, 8), (3, 4)]  # constr: the whole network
+    assert sweep["fc2"].status.max_epochs == 3 and sweep["fc2"].status.epochs_run <= 3
+    assert sweep["constr"].status.max_epochs == 1
+    with pytest.raises(ValueError, match="head_epochs"):
+        fl.UnifiedSettings(head_epochs=0)

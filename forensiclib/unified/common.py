@@ -76,6 +76,10 @@ class UnifiedSettings:
         transfer_learning_rate: SGD base rate of transfer training (paper: 0.005).
         halving_every: the rate is halved every this many epochs (paper: 3).
         seed: seeds weight initialisation, batch order and the trees.
+        head_epochs: the epoch cap of a transfer head trained on frozen features computed once (share depths
+            from conv2 up, `train_transfer_head`); None: `epochs`. Such a head's epoch costs a fraction of a
+            second at 64x64, and at the paper's rate it needs many more steps than its few patches give per epoch.
+        head_batch_size: patches per step of such a head; None: `transfer_batch_size`.
     """
 
     patch_size: int = 64
@@ -88,10 +92,15 @@ class UnifiedSettings:
     transfer_learning_rate: float = 0.005
     halving_every: int = 3
     seed: int = 0
+    head_epochs: int | None = None
+    head_batch_size: int | None = None
 
     def __post_init__(self):
         for name in ("epochs", "patience", "batch_size", "transfer_batch_size", "halving_every"):
             _check_positive(name, getattr(self, name))
+        for name in ("head_epochs", "head_batch_size"):
+            if getattr(self, name) is not None:
+                _check_positive(name, getattr(self, name))
         if not isinstance(self.patch_size, int) or isinstance(self.patch_size, bool) or self.patch_size < 16:
             raise ValueError(f"Expected patch_size an integer of at least 16. Received: {self.patch_size!r}")
         for name in ("learning_rate", "transfer_learning_rate"):
@@ -115,6 +124,13 @@ class UnifiedSettings:
             "patience": self.patience,
             "validation_fraction": float(self.validation_fraction),
         }
+
+    def for_heads(self) -> UnifiedSettings:
+        """The settings a transfer head on frozen features trains with: `head_epochs` and `head_batch_size` in place
+        of `epochs` and `transfer_batch_size` where they are set (the same settings when neither is)."""
+        return dataclasses.replace(self, epochs=self.head_epochs or self.epochs,
+                                   transfer_batch_size=self.head_batch_size or self.transfer_batch_size,
+                                   head_epochs=None, head_batch_size=None)  # fmt: skip
 
     def status(self, history: dict) -> training.TrainingStatus:
         """Whether a run with these settings stopped on a plateau of its validation loss or hit the epoch cap.

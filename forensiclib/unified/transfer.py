@@ -206,8 +206,9 @@ def train_transfer_head(
     normalisation is in inference mode, as in the frozen layers of `transfer_model`; the
     new blocks above it (`mislnet_blocks`, same names as in `transfer_model`) are trained
     as a small model on those features with SGD at `settings.transfer_learning_rate`,
-    halved every `settings.halving_every` epochs, `settings.transfer_batch_size` per step, for at most
-    `settings.epochs` epochs, with early stopping on the features of held-out training images (the same
+    halved every `settings.halving_every` epochs, `settings.head_batch_size` per step, for at most
+    `settings.head_epochs` epochs (`UnifiedSettings.for_heads`: by default `transfer_batch_size` and `epochs`),
+    with early stopping on the features of held-out training images (the same
     `validation_split` as single-task training). `assemble_transfer_model` puts the trained head on top of the source's frozen blocks.
 
     Args:
@@ -224,6 +225,7 @@ def train_transfer_head(
     _check_settings(settings)
     _check_depths((share_depth,))
     _check_patches("train_set", train_set, settings.patch_size)
+    settings = settings.for_heads()
     model = _as_model(source)
     if features is None:
         features = _predict(feature_extractor(model, share_depth), train_set.x)
@@ -323,11 +325,12 @@ def transfer_sweep(
     plans = {}
     for depth in depths:
         use_features = _features_are_small(model, depth) if precompute_features is None else precompute_features
+        trained_with = settings.for_heads() if use_features else settings
         folder = _folder(cache_dir, "transfer", source_key, train_key, test_key, depth, use_features,
-                         settings._training(transfer=True))  # fmt: skip
-        plans[depth] = (use_features, folder)
+                         trained_with._training(transfer=True))  # fmt: skip
+        plans[depth] = (use_features, folder, trained_with)
     # one forward pass gives the frozen features of every depth still to train, over the training and the test set
-    pending = [d for d, (use, folder) in plans.items() if use and _cached_arrays(folder / "evaluation.npz") is None]
+    pending = [d for d, (use, folder, _) in plans.items() if use and _cached_arrays(folder / "evaluation.npz") is None]
     feature_files = [plans[d][1] / f"features-{split}.npy" for split in ("train", "test") for d in pending]
     try:
         if pending:
@@ -336,7 +339,7 @@ def transfer_sweep(
             test_features = dict(zip(pending, _frozen_features(model, pending, test_set.x, test_files)))
         evaluations = {}
         fit, validation = _validation_rows(settings, train_set)
-        for depth, (use_features, folder) in plans.items():
+        for depth, (use_features, folder, trained_with) in plans.items():
 
             def compute(depth=depth, use_features=use_features, folder=folder):
                 if use_features:
@@ -358,7 +361,7 @@ def transfer_sweep(
                 return test_set.y, _predict(result.model, test_set.x), result.history
 
             evaluations[depth] = _cached_evaluation(folder / "evaluation.npz", train_set.classes, compute,
-                                                    units=test_set.units, settings=settings)  # fmt: skip
+                                                    units=test_set.units, settings=trained_with)  # fmt: skip
     finally:  # a streamed set's feature files live only for the sweep
         for path in feature_files:
             path.unlink(missing_ok=True)
