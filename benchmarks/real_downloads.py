@@ -80,7 +80,8 @@ def _files_in(folder: Path) -> list[Path]:
     return sorted(path for path in folder.rglob("*") if path.is_file() and not path.name.startswith("."))
 
 
-def evaluate(files: dict[str, list[Path]], identifier, *, use_tables: bool = True) -> tuple[dict[str, ClassResult], list]:
+def evaluate(files: dict[str, list[Path]], identifier, *,
+             use_tables: bool = True) -> tuple[dict[str, ClassResult], list]:  # fmt: skip
     """Identify every file; per class, the right answers and what the wrong ones were taken for.
 
     `use_tables=False`: the paper's vote among all classes, ignoring the quantization tables the identifier keeps.

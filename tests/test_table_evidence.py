@@ -21,7 +21,8 @@ def jpegs(tmp_path_factory):
     for name, quality in (("a85", 85), ("b85", 85), ("c85", 85), ("d75", 75)):
         paths[name] = fl.encode_jpeg(photo, folder / f"{name}.jpg", quality=quality)
     custom = np.arange(1, 65, dtype=np.uint16).reshape(8, 8)
-    paths["custom"] = fl.encode_jpeg(photo, folder / "custom.jpg", quality=75, quantization_tables=np.stack([custom, custom]))
+    tables = np.stack([custom, custom])
+    paths["custom"] = fl.encode_jpeg(photo, folder / "custom.jpg", quality=75, quantization_tables=tables)
     paths["png"] = folder / "image.png"
     Image.fromarray(photo).save(paths["png"])
     return paths

@@ -235,10 +235,11 @@ def identify(paths: Iterable[str | Path], identifier: Identifier, *, use_tables:
             answers.append(Identification(path, error=str(error)))
             continue
         probabilities = predict(identifier.model, features, batch_size=256)
-        writers = None
+        writers = candidates = None  # no table consulted: the paper's vote
         if evidence is not None and image.quantization_table is not None:
-            writers = evidence.writers(image.quantization_table)
-        label, _ = restricted_vote(probabilities, None if not writers else evidence.candidates(image.quantization_table))
+            table = image.quantization_table
+            writers, candidates = evidence.writers(table), evidence.candidates(table)
+        label, _ = restricted_vote(probabilities, candidates)
         counts = np.bincount(probabilities.argmax(axis=1), minlength=len(identifier.classes))
         mean = probabilities.mean(axis=0)
         answers.append(Identification(

@@ -12,7 +12,7 @@ The tables come from the training files only; they are never read from real down
 simulated platform profiles took theirs from, see `forensiclib.data.synth.platform_catalogue`).
 
 Example:
-    >>> evidence = TableEvidence.from_files(["a.jpg", "b.jpg"], [0, 1], classes=("facebook", "twitter"))  # doctest: +SKIP
+    >>> evidence = TableEvidence.from_files(["a.jpg", "b.jpg"], [0, 1], ("facebook", "twitter"))  # doctest: +SKIP
     >>> evidence.writers(luminance_table("c.jpg"))  # doctest: +SKIP
     {'twitter': 1}
 """

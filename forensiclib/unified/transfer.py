@@ -209,7 +209,8 @@ def train_transfer_head(
     halved every `settings.halving_every` epochs, `settings.head_batch_size` per step, for at most
     `settings.head_epochs` epochs (`UnifiedSettings.for_heads`: by default `transfer_batch_size` and `epochs`),
     with early stopping on the features of held-out training images (the same
-    `validation_split` as single-task training). `assemble_transfer_model` puts the trained head on top of the source's frozen blocks.
+    `validation_split` as single-task training). `assemble_transfer_model` puts the trained head on top of the
+    source's frozen blocks.
 
     Args:
         source: the trained source network (a `keras.Model` or `SingleTaskResult`).
