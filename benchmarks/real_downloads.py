@@ -113,9 +113,27 @@ def balanced_accuracy(results: dict[str, ClassResult]) -> float:
     return sum(accuracies) / len(accuracies)
 
 
-def report(results: dict[str, ClassResult]) -> str:
+def balanced_estimate(answers: list, classes) -> object:
+    """Balanced accuracy with a 95% percentile-bootstrap interval over the files (`stats.accuracy_estimate`).
+
+    `answers` are `(true class, Identification)` pairs as `evaluate` returns them; an unreadable file, or an answer
+    naming a class not in `classes`, counts as wrong. The files are resampled as if independent; files from one
+    account or one source are not, so the interval is narrower than it should be.
+    """
+    from forensiclib import stats
+
+    classes = list(classes)
+    truth = [classes.index(name) for name, _ in answers]
+    wrong = len(classes)  # an index no true label has
+    predicted = [classes.index(a.prediction) if a.error is None and a.prediction in classes else wrong
+                 for _, a in answers]  # fmt: skip
+    return stats.accuracy_estimate(truth, predicted, metric="balanced", item_name="files")
+
+
+def report(results: dict[str, ClassResult], estimate=None) -> str:
     """Per-class accuracy with file counts, the classes the wrong answers went to and how many files carried a
-    quantization table seen in training, then balanced accuracy."""
+    quantization table seen in training, then balanced accuracy (with its interval when `estimate` is given, a
+    `balanced_estimate`)."""
     lines = ["| class | files | right | accuracy | taken for | table seen in training |", "|---|---|---|---|---|---|"]
     for result in results.values():
         wrong = ", ".join(f"{label} {count}" for label, count in result.predicted.most_common() if label != result.name)
@@ -124,7 +142,8 @@ def report(results: dict[str, ClassResult]) -> str:
     n_files = sum(result.n_files for result in results.values())
     n_correct = sum(result.n_correct for result in results.values())
     lines.append("")
-    lines.append(f"balanced accuracy over {len(results)} classes: {100 * balanced_accuracy(results):.1f}% "
+    interval = "" if estimate is None else f" [{estimate.low:.1f}, {estimate.high:.1f}] (95%, files resampled)"
+    lines.append(f"balanced accuracy over {len(results)} classes: {100 * balanced_accuracy(results):.1f}%{interval} "
                  f"(chance {100 / len(results):.1f}%); {n_correct} of {n_files} files right")  # fmt: skip
     return "\n".join(lines)
 
@@ -164,7 +183,7 @@ def main(argv: list[str] | None = None) -> int:
     unreadable = [(name, answer) for name, answer in answers if answer.error is not None]
     for name, answer in unreadable:
         print(f"unreadable [{name}]: {answer.path}: {answer.error}")
-    print(report(results))
+    print(report(results, balanced_estimate(answers, results)))
     return 0
 
 

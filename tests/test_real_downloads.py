@@ -57,3 +57,18 @@ def test_command_line_errors_are_clear(tmp_path, capsys):
     with pytest.raises(SystemExit):
         real_downloads.main(["--data", str(_layout(tmp_path)), "--model", str(tmp_path / "no_identifier")])
     assert "is not an identifier folder: expected identifier.json in it" in capsys.readouterr().err
+
+
+def test_the_balanced_accuracy_comes_with_an_interval_over_the_files():
+    from forensiclib.provenance.identifier import Identification
+
+    answers = [("facebook", Identification("a", prediction="facebook"))] * 3 + \
+              [("facebook", Identification("b", prediction="twitter")), ("facebook", Identification("c", error="bad"))] + \
+              [("original", Identification("d", prediction="original"))] * 5  # fmt: skip
+    estimate = real_downloads.balanced_estimate(answers, ["facebook", "original"])
+    assert estimate.value == pytest.approx(80.0) and estimate.n == 10  # (3/5 + 5/5) / 2
+    assert estimate.low < 80.0 <= estimate.high <= 100.0
+    results = {"facebook": real_downloads.ClassResult("facebook", n_files=5, n_correct=3),
+               "original": real_downloads.ClassResult("original", n_files=5, n_correct=5)}  # fmt: skip
+    assert f"80.0% [{estimate.low:.1f}, {estimate.high:.1f}] (95%, files resampled)" in real_downloads.report(
+        results, estimate)
