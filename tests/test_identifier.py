@@ -143,7 +143,7 @@ def table_identifier_dir(tmp_path_factory, shared_image):
     folder = tmp_path_factory.mktemp("table_identifier")
     model = fl.dct_cnn(len(CLASSES))
     model.save(folder / "trained.keras")
-    evidence = fl.TableEvidence.from_files([shared_image], [CLASSES.index("flickr")], CLASSES)
+    evidence = fl.TableEvidence.from_files([shared_image], [CLASSES.index("flickr")], CLASSES, ignore=["facebook"])
     return fl.save_identifier(FakeResult(folder / "trained.keras"), folder / "identifier", patch_size=64,
                               trained_on="a test set (simulated)", simulated=True,
                               table_evidence=evidence).folder  # fmt: skip
@@ -152,6 +152,7 @@ def table_identifier_dir(tmp_path_factory, shared_image):
 def test_the_vote_is_among_the_classes_that_wrote_the_table(table_identifier_dir, shared_image):
     identifier = fl.load_identifier(table_identifier_dir)
     assert identifier.table_evidence is not None and "quantization tables of 1 training files" in identifier.describe()
+    assert identifier.table_evidence.ignored == ("facebook",) and "tables of facebook not counted" in identifier.describe()
     (answer,) = fl.identify([shared_image], identifier)
     assert answer.prediction == "flickr" and answer.table_writers == {"flickr": 1}
     assert "written in training by: flickr 1 (files); the vote is among them" in answer.describe()

@@ -75,3 +75,22 @@ def test_the_vote_among_candidates_is_the_papers_vote_restricted():
     label, counts = restricted_vote(probabilities, np.array([False, True, True]))
     assert label == 1 and counts[0] == 0 and counts.sum() == 50  # every patch votes for class 1 or 2
     assert restricted_vote(probabilities, np.array([False, False, True]))[0] == 2
+
+
+def test_ignored_classes_are_not_counted_and_survive_the_record(jpegs):
+    evidence = TableEvidence.from_files([jpegs["a85"], jpegs["b85"], jpegs["d75"]], [1, 2, 0], CLASSES,
+                                        ignore=["original"])  # fmt: skip
+    assert evidence.ignored == ("original",)
+    assert evidence.writers(fl.ijg_quantization_table(85)) == {"twitter": 1}
+    assert TableEvidence.from_record(CLASSES, evidence.to_record(), evidence.ignored) == evidence
+    with pytest.raises(ValueError, match=r"classes to ignore among .* Received \['flickr'\]"):
+        TableEvidence.from_files([jpegs["a85"]], [0], CLASSES, ignore=["flickr"])
+
+
+def test_only_platforms_whose_tables_were_measured_count_as_evidence():
+    measured = {name: profile.tables_measured for name, profile in fl.PLATFORMS.items()}
+    assert measured == {"facebook": True, "flickr": False, "twitter": True, "instagram": True, "google_plus": False,
+                        "whatsapp": True, "telegram": True, "original": True}  # fmt: skip
+    assert not fl.PlatformProfile(name="mine", quality=80).tables_measured
+    noted = fl.PlatformProfile(name="mine", quality=80, notes={"quality": "measured on 3 downloads: ..."})
+    assert noted.tables_measured

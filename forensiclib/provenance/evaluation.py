@@ -139,6 +139,9 @@ def table_vote(result: ProvenanceResult, dataset: ImageDataset, *, seed: int, n_
                random_state: int = 0) -> TableVote:
     """Count the training files' tables and score the vote among each test image's table writers.
 
+    On simulated data, the files of a platform whose tables the simulator assumes (`PlatformProfile.tables_measured`
+    False: Flickr, Google+) are not counted: their tables would narrow votes on real files for no measured reason.
+
     Args:
         result: a run of `run_provenance` on `dataset` (possibly restricted to `result.classes`).
         dataset: the dataset it ran on.
@@ -148,9 +151,13 @@ def table_vote(result: ProvenanceResult, dataset: ImageDataset, *, seed: int, n_
     from .. import stats
     from .table_evidence import TableEvidence, luminance_table, restricted_vote
 
+    from ..data.synth.platforms import PLATFORMS
+
     splits = provenance_splits(dataset, ProvenanceSettings(seed=seed), classes=result.classes)
     train, test = splits["train"], splits["test"]
-    evidence = TableEvidence.from_files(train.files, train.labels, result.classes)
+    # a simulated platform whose tables are assumed says nothing about where a real file came from
+    assumed = [c for c in result.classes if dataset.simulated and c in PLATFORMS and not PLATFORMS[c].tables_measured]
+    evidence = TableEvidence.from_files(train.files, train.labels, result.classes, ignore=assumed)
     probabilities, patch_image = np.asarray(result.patch_probabilities), np.asarray(result.patch_image)
     votes, n_seen = [], 0
     for image in np.asarray(result.image_ids):

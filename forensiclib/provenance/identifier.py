@@ -76,6 +76,8 @@ class Identifier:
             n_files = sum(map(sum, self.table_evidence.counts.values()))
             tables = (f"; quantization tables of {n_files} training files ({len(self.table_evidence.counts)} "
                       "distinct) narrow each vote to the classes that wrote the image's table")  # fmt: skip
+            if self.table_evidence.ignored:
+                tables += f" (tables of {', '.join(self.table_evidence.ignored)} not counted: assumed, not measured)"
         return (f"model {self.folder / 'model.keras'}: {len(self.classes)} classes ({', '.join(self.classes)}); "
                 f"trained on {self.trained_on}" + (f"; test accuracy {scores}" if scores else "") + tables)  # fmt: skip
 
@@ -155,6 +157,7 @@ def save_identifier(result, folder: str | Path, *, trained_on: str, simulated: b
             raise ValueError(f"Expected table evidence over the network's classes {tuple(result.classes)}. Received "
                              f"{tuple(table_evidence.classes)}")  # fmt: skip
         record["table_evidence"] = table_evidence.to_record()
+        record["table_evidence_ignores"] = list(table_evidence.ignored)
     import keras
 
     tmp = Path(tempfile.mkdtemp(dir=folder.parent, prefix=f".tmp-{folder.name}-"))
@@ -185,8 +188,8 @@ def load_identifier(folder: str | Path) -> Identifier:
         if record.get("version") not in READABLE_VERSIONS:
             raise ValueError(f"version {record.get('version')!r}, expected one of {READABLE_VERSIONS}")
         classes = tuple(record["classes"])
-        tables = record.pop("table_evidence", None)
-        evidence = None if tables is None else TableEvidence.from_record(classes, tables)
+        tables, ignored = record.pop("table_evidence", None), record.pop("table_evidence_ignores", ())
+        evidence = None if tables is None else TableEvidence.from_record(classes, tables, ignored)
         return Identifier(folder=folder, classes=classes, patch_size=int(record["patch_size"]),
                           trained_on=record["trained_on"], simulated=bool(record["simulated"]),
                           metadata=record, table_evidence=evidence)  # fmt: skip

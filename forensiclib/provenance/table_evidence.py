@@ -62,19 +62,33 @@ class TableEvidence:
     Attributes:
         classes: class names, in the network's output order.
         counts: `{table (64 values, row-major): files per class (one count per class)}`.
+        ignored: classes whose files were not counted (their tables are no evidence, e.g. a simulated platform
+            whose tables are assumed rather than measured on real downloads); they never narrow a vote.
     """
 
     classes: tuple[str, ...]
     counts: Mapping[tuple[int, ...], tuple[int, ...]]
+    ignored: tuple[str, ...] = ()
 
     @classmethod
-    def from_files(cls, paths: Iterable[str | Path], labels: Iterable[int], classes: Sequence[str]) -> TableEvidence:
+    def from_files(cls, paths: Iterable[str | Path], labels: Iterable[int], classes: Sequence[str], *,
+                   ignore: Sequence[str] = ()) -> TableEvidence:  # fmt: skip
         """Count the tables of training files (`labels` index `classes`); files without a table are left out.
 
+        Args:
+            paths, labels: the training files and their classes.
+            classes: class names.
+            ignore: classes whose files are not counted (see `ignored`).
+
         Raises:
-            ValueError: `paths` and `labels` differ in length, or a label is not an index of `classes`.
+            ValueError: `paths` and `labels` differ in length, a label is not an index of `classes`, or `ignore`
+                names a class not in `classes`.
         """
         paths, labels, classes = list(paths), [int(label) for label in labels], tuple(classes)
+        ignored = tuple(c for c in classes if c in set(ignore))
+        unknown = sorted(set(ignore) - set(classes))
+        if unknown:
+            raise ValueError(f"Expected classes to ignore among {classes}. Received {unknown}")
         if len(paths) != len(labels):
             raise ValueError(f"Expected one label per file. Received {len(paths)} files and {len(labels)} labels")
         bad = sorted({label for label in labels if not 0 <= label < len(classes)})
@@ -82,10 +96,12 @@ class TableEvidence:
             raise ValueError(f"Expected labels in 0..{len(classes) - 1} (one per class of {classes}). Received {bad}")
         counts: dict[tuple[int, ...], np.ndarray] = {}
         for path, label in zip(paths, labels):
+            if classes[label] in ignored:
+                continue
             table = luminance_table(path)
             if table is not None:
                 counts.setdefault(_key(table), np.zeros(len(classes), dtype=np.int64))[label] += 1
-        return cls(classes, {table: tuple(int(n) for n in row) for table, row in sorted(counts.items())})
+        return cls(classes, {table: tuple(int(n) for n in row) for table, row in sorted(counts.items())}, ignored)
 
     def writers(self, table: np.ndarray | Sequence[int] | None) -> dict[str, int]:
         """`{class: training files}` for the classes that wrote `table`; empty for a table never seen (or None)."""
@@ -105,8 +121,8 @@ class TableEvidence:
                 for table, row in self.counts.items()]  # fmt: skip
 
     @classmethod
-    def from_record(cls, classes: Sequence[str], record: Iterable[Mapping]) -> TableEvidence:
-        """The inverse of `to_record`.
+    def from_record(cls, classes: Sequence[str], record: Iterable[Mapping], ignored: Sequence[str] = ()) -> TableEvidence:
+        """The inverse of `to_record` (with `ignored` kept beside it).
 
         Raises:
             ValueError: a table is not 64 values, or names a class not in `classes`.
@@ -117,7 +133,7 @@ class TableEvidence:
             if unknown:
                 raise ValueError(f"Expected table writers among {classes}. Received {unknown}")
             counts[_key(entry["table"])] = tuple(int(entry["files"].get(c, 0)) for c in classes)
-        return cls(classes, counts)
+        return cls(classes, counts, tuple(ignored))
 
 
 def restricted_vote(probabilities: np.ndarray, candidates: np.ndarray | None = None) -> tuple[int, np.ndarray]:

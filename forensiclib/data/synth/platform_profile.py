@@ -164,6 +164,20 @@ class PlatformProfile:
         if not isinstance(self.notes, Mapping):
             raise ValueError(f"Expected `notes` a mapping of setting to text. Received: {type(self.notes)}")
 
+    @property
+    def tables_measured(self) -> bool:
+        """Whether the quantization tables this profile writes were measured on real files.
+
+        True when its `quantization_tables` or `quality` note says "measured", when any behaviour's does, or for a
+        passthrough (camera originals: the simulated cameras write tables measured on real originals); False for a
+        profile whose tables are assumed (e.g. Flickr and Google+, of which no downloads could be measured).
+        """
+        if self.passthrough:
+            return True
+        if self.behaviours:
+            return any(behaviour.tables_measured for _, behaviour in self.behaviours)
+        return any(self.notes.get(field, "").startswith("measured") for field in ("quantization_tables", "quality"))
+
     def describe(self) -> str:
         """The profile as text, one setting per line with its note (each behaviour in turn).
 
