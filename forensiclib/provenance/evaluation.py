@@ -149,9 +149,8 @@ def table_vote(result: ProvenanceResult, dataset: ImageDataset, *, seed: int, n_
         n_boot, random_state: the bootstrap's resamples and seed.
     """
     from .. import stats
-    from .table_evidence import TableEvidence, luminance_table, restricted_vote
-
     from ..data.synth.platforms import PLATFORMS
+    from .table_evidence import TableEvidence, luminance_table, restricted_vote
 
     splits = provenance_splits(dataset, ProvenanceSettings(seed=seed), classes=result.classes)
     train, test = splits["train"], splits["test"]
