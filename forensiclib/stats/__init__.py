@@ -15,6 +15,10 @@ over a few cells (true class x right or wrong, for each prediction compared); a 
 replacement is then a multinomial draw of G over the distinct count vectors, the same distribution computed
 without materialising the resampled indices.
 
+Over several training seeds (`pooled_accuracy`, `pooled_difference`) a number is the mean over seeds and its
+interval covers the training variance and the resampling of the independent test units (source photos, devices)
+together: see `stats/pooled.py`.
+
 A percentile interval cannot reach beyond what the sample shows: at 0% or 100% it has zero width, and on a
 dozen items it is narrower than, e.g., a Wilson interval. Numbers are in percent, differences in points.
 """
@@ -29,6 +33,7 @@ from .estimates import (
     paired_difference,
     unpaired_difference,
 )
+from .pooled import pooled_accuracy, pooled_difference
 from .verdicts import VERDICTS, SeedSummary, Verdict, across_seeds, seed_verdict, verdict
 
 __all__ = [
@@ -43,6 +48,8 @@ __all__ = [
     "unpaired_difference",
     "level_estimates",
     "chance_level",
+    "pooled_accuracy",
+    "pooled_difference",
     "verdict",
     "across_seeds",
     "seed_verdict",

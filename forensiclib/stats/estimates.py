@@ -43,6 +43,8 @@ class Estimate:
         confidence: the interval's coverage, e.g. 0.95.
         method: how the interval was computed, in words.
         unit: `"%"` or `"points"`.
+        n_seeds: how many training seeds the number is the mean of (`stats.pooled_accuracy`); None when it is
+            one trained network's number and its interval covers the test sampling alone.
 
     Example:
         >>> str(Estimate(71.4, 65.2, 77.0, n=36, n_units=864))
@@ -59,12 +61,13 @@ class Estimate:
     confidence: float = 0.95
     method: str = ""
     unit: str = "%"
+    n_seeds: int | None = None
 
     def __post_init__(self):
         if self.unit not in ("%", "points"):
             raise ValueError(f"Expected unit '%' or 'points'. Received: {self.unit!r}")
-        for name, count in (("n", self.n), ("n_units", self.n_units)):
-            if name == "n_units" and count is None:
+        for name, count in (("n", self.n), ("n_units", self.n_units), ("n_seeds", self.n_seeds)):
+            if name in ("n_units", "n_seeds") and count is None:
                 continue
             if not isinstance(count, (int, np.integer)) or isinstance(count, bool) or count < 0:
                 raise ValueError(f"Expected {name} a non-negative integer. Received: {count!r}")
@@ -92,7 +95,8 @@ class Estimate:
         value += "" if value == "n/a" else " points" if points else "%"
         interval = f" [{self._number(self.low)}, {self._number(self.high)}]" if self.has_interval else " (no interval)"
         units = f", {self.n_units} {self.units_label}" if self.n_units is not None else ""
-        return f"{value}{interval} (n={self.n} {self.n_label}{units})"
+        seeds = "" if self.n_seeds is None else f", {self.n_seeds} seed" + ("s" if self.n_seeds != 1 else "")
+        return f"{value}{interval} (n={self.n} {self.n_label}{units}{seeds})"
 
 
 @dataclasses.dataclass(frozen=True)

@@ -89,7 +89,8 @@ def verdict(estimate: Estimate, relation: str = ">", *, threshold: float = 0.0, 
     boundary (`threshold`, less `margin` for `">="`, plus `margin` for `"<="`) on the claimed side, *not held*
     when it lies beyond it on the other side, and *inconclusive* when it contains the boundary. Before any of
     that, when a number being compared reaches down to its chance level within its interval, the comparison is
-    *not meaningful at this size* (as when one has no interval, e.g. a class without test items). With
+    *not meaningful at this size* (as when one has no interval, e.g. a class without test items). A mean over
+    seeds (`stats.pooled_difference`) of a single seed is inconclusive: one training run cannot decide. With
     `relation=">="` and no margin, a difference of exactly 0 on every resample (both methods right on every
     item) is inconclusive: the data cannot show that A is not slightly worse; state a margin.
 
@@ -139,6 +140,9 @@ def verdict(estimate: Estimate, relation: str = ">", *, threshold: float = 0.0, 
         return Verdict("not meaningful at this size", "; ".join(near_chance), **kwargs)
     what = "difference" if estimate.unit == "points" else "value"
     tolerance = f" (a {_fmt(margin)}-point margin)" if margin else ""
+    if estimate.n_seeds == 1:
+        return Verdict("inconclusive", f"{what} {estimate}: one training run; the seeds' variance is unknown, so "
+                       "it cannot decide", **kwargs)  # fmt: skip
     if not estimate.has_interval:
         return Verdict("inconclusive", f"{what} {estimate} has no interval", **kwargs)
     claimed_above = _RELATIONS[relation] == "above"

@@ -1,0 +1,228 @@
+"""Numbers over several training seeds: one interval for the training variance and the test sampling together.
+
+A network's test accuracy moves with two kinds of chance: which test sources were drawn (a second photo of the
+same scene, a second device of the same model, would score differently) and how training went (initial weights,
+the patches drawn, the order of the batches). A bootstrap over the test set of one trained network sees only the
+first. A reproduced number is therefore the **mean over seeds**, and its interval covers both:
+
+    variance = V_units + s_seeds^2 / S
+    interval = mean +/- t(df) * sqrt(variance)
+
+- `V_units`: the variance of the seed mean when the independent test units (source photos, source images,
+  devices; never patches or images that share a source) are resampled with replacement. When every seed is
+  tested on the same items (paper 2: the data are fixed, the seed sets the weights and the patches drawn) one
+  resample of the units serves every seed (a crossed design); when each seed draws its own split (paper 1),
+  each seed's units are resampled on their own (nested).
+- `s_seeds^2 / S`: the variance of a mean of S training runs, from the spread of the seeds' own numbers.
+- `t(df)`: Student's t quantile with Welch-Satterthwaite degrees of freedom (units: G - 1; seeds: S - 1), so
+  that three seeds give the wide interval three seeds deserve (t = 4.3 at df = 2) rather than a percentile of
+  ten distinct seed resamples.
+
+In the nested case the seeds' spread already holds some test-sampling variance, which `V_units` counts again: the
+interval is then somewhat conservative, never too narrow. With one seed the training variance cannot be
+estimated: the interval is the units' percentile bootstrap and says so in its method, and such a number cannot
+decide a claim (`verdict` of a one-seed pooled difference is inconclusive; see `pooled_difference`).
+
+`tests/test_pooled.py` checks on simulated classifiers with seed-to-seed variance and shared sources that this
+interval covers the true mean about 95% of the time, where a bootstrap over one seed's test images does not.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+
+import numpy as np
+
+from .estimates import (
+    Estimate,
+    _check_settings,
+    _generator,
+    _group_counts,
+    _interval,
+    _labels,
+    _metric,
+    _resample,
+)
+
+__all__ = ["pooled_accuracy", "pooled_difference"]
+
+
+def _per_seed(value, n_seeds: int, name: str) -> list:
+    """`value` once per seed: a list of length `n_seeds` as given, or one array repeated (shared by all seeds)."""
+    if isinstance(value, (list, tuple)) and len(value) == n_seeds and all(np.ndim(v) >= 1 for v in value) \
+            and not (np.ndim(value) == 1 and n_seeds > 1 and all(np.ndim(v) == 0 for v in value)):  # fmt: skip
+        return [np.asarray(v) for v in value]
+    return [np.asarray(value)] * n_seeds
+
+
+def _seed_runs(y_true, predictions: dict[str, Sequence], units, unit_name: str):
+    """Check and normalise per-seed test outputs: `(ys, {name: preds}, inverses, group counts, crossed)`."""
+    lengths = {name: len(p) for name, p in predictions.items()
+               if not isinstance(p, (str, bytes)) and isinstance(p, Sequence)}  # fmt: skip
+    if len(lengths) != len(predictions) or not lengths or min(lengths.values()) < 1:
+        raise ValueError("Expected the predictions as a non-empty list with one entry per seed. Received: "
+                         + ", ".join(f"{n}: {type(p).__name__}" for n, p in predictions.items()))  # fmt: skip
+    if len(set(lengths.values())) > 1:
+        raise ValueError(f"Expected the same number of seeds for every method. Received: {lengths}")
+    n_seeds = next(iter(lengths.values()))
+    ys = [_labels(y, "y_true") for y in _per_seed(y_true, n_seeds, "y_true")]
+    preds = {name: [_labels(p, name) for p in seq] for name, seq in predictions.items()}
+    if units is None:
+        raise ValueError(f"Expected units: the independent test unit ({unit_name}) of each test item, so that "
+                         "items sharing a source are resampled together. Received: None")  # fmt: skip
+    unit_arrays = _per_seed(units, n_seeds, "units")
+    inverses, counts_of_groups = [], []
+    for s in range(n_seeds):
+        n = len(ys[s])
+        if n == 0:
+            raise ValueError(f"Expected test items at seed index {s}. Received: none")
+        for name, seq in preds.items():
+            if len(seq[s]) != n:
+                raise ValueError(f"Expected {name} at seed index {s} with one prediction per test item ({n}). "
+                                 f"Received: {len(seq[s])}")  # fmt: skip
+        if unit_arrays[s].shape != (n,):
+            raise ValueError(f"Expected units at seed index {s} with one id per test item, shape ({n},). "
+                             f"Received: shape {unit_arrays[s].shape}")  # fmt: skip
+        _, inverse = np.unique(unit_arrays[s], return_inverse=True)
+        inverse = inverse.reshape(-1)
+        n_groups = int(inverse.max()) + 1
+        if n_groups < 2:
+            raise ValueError(f"Expected at least 2 {unit_name} to resample at seed index {s}. Received: {n_groups}")
+        inverses.append(inverse)
+        counts_of_groups.append(n_groups)
+    crossed = all(np.array_equal(ys[0], y) and np.array_equal(unit_arrays[0], u) for y, u in zip(ys, unit_arrays))
+    return ys, preds, inverses, counts_of_groups, crossed
+
+
+def _t_quantile(probability: float, df: float) -> float:
+    from scipy.stats import t
+
+    return float(t.ppf(probability, df)) if math.isfinite(df) else float(t.ppf(probability, 1e9))
+
+
+def _pooled(values: np.ndarray, replicates: np.ndarray, n_groups: list[int], crossed: bool, confidence: float,
+            unit: str) -> tuple[float, float, float, str]:  # fmt: skip
+    """`(mean, low, high, how)` from the seeds' values `(S,)` and the units' resamples of the seed mean `(B,)`."""
+    mean = float(np.mean(values))
+    n_seeds = len(values)
+    bound = (0.0, 100.0) if unit == "%" else (-100.0, 100.0)
+    if n_seeds == 1:
+        low, high = _interval(replicates, confidence)
+        return mean, low, high, "one seed: training variance not included; percentile bootstrap"
+    finite = replicates[np.isfinite(replicates)]
+    v_units = float(np.var(finite, ddof=1)) if finite.size > 1 else 0.0
+    v_seeds = float(np.var(values, ddof=1)) / n_seeds
+    df_units = (n_groups[0] - 1) if crossed else float(sum(g - 1 for g in n_groups))
+    df_seeds = n_seeds - 1
+    total = v_units + v_seeds
+    if total == 0.0:
+        return mean, mean, mean, f"mean over {n_seeds} seeds; no variance between seeds or resamples"
+    df = total**2 / ((v_units**2 / df_units if v_units else 0.0) + (v_seeds**2 / df_seeds if v_seeds else 0.0))
+    half = _t_quantile(0.5 + confidence / 2.0, df) * math.sqrt(total)
+    low, high = max(bound[0], mean - half), min(bound[1], mean + half)
+    design = "the same test set at every seed" if crossed else "each seed its own test split"
+    how = (f"mean over {n_seeds} seeds ({design}); ± t(df={df:.1f}) × √(unit-bootstrap variance + "
+           f"between-seed variance / {n_seeds}); sd between seeds {math.sqrt(v_seeds * n_seeds):.1f}")
+    return mean, low, high, how
+
+
+def _replicates(cells_per_seed: list[np.ndarray], inverses: list[np.ndarray], n_groups: list[int], n_cells: int,
+                crossed: bool, n_boot: int, rng: np.random.Generator) -> list[np.ndarray]:  # fmt: skip
+    """Per seed, `(n_boot, n_cells)` resampled cell counts; one draw of the units for all seeds when crossed."""
+    if crossed:
+        stacked = np.concatenate([_group_counts(c, inverses[0], n_groups[0], n_cells) for c in cells_per_seed], axis=1)
+        resampled = _resample(stacked, n_boot, rng)
+        return [resampled[:, s * n_cells:(s + 1) * n_cells] for s in range(len(cells_per_seed))]
+    return [_resample(_group_counts(c, inv, g, n_cells), n_boot, rng)
+            for c, inv, g in zip(cells_per_seed, inverses, n_groups)]  # fmt: skip
+
+
+def _sizes(ys, n_groups, crossed, item_name, unit_name, n_seeds) -> dict:
+    n = n_groups[0] if crossed else sum(n_groups)
+    items = len(ys[0]) if crossed else sum(len(y) for y in ys)
+    return {"n": n, "n_label": unit_name, "n_units": items, "units_label": item_name, "n_seeds": n_seeds}
+
+
+def pooled_accuracy(y_true, predictions: Sequence, *, units, metric: str = "accuracy", n_boot: int = 2000,
+                    confidence: float = 0.95, random_state: int | None = 0, item_name: str = "patches",
+                    unit_name: str = "sources") -> Estimate:  # fmt: skip
+    """The mean over seeds of a test accuracy, with an interval over seeds and independent test units together.
+
+    Args:
+        y_true: `(n,)` true labels shared by every seed, or a list with one `(n_s,)` array per seed.
+        predictions: a list with one entry per seed: `(n_s,)` predicted labels or `(n_s, K)` scores.
+        units: `(n,)` each test item's independent unit (source photo, source image, device), shared, or a list
+            per seed. Items of one unit are resampled together.
+        metric: `"accuracy"` or `"balanced"` (mean per-class rate).
+        n_boot: resamples of the units (at least 100).
+        confidence: the interval's coverage.
+        random_state: seed of the resampling.
+        item_name: what a test item is (`"patches"`, `"images"`).
+        unit_name: what a unit is (`"sources"`, `"devices"`).
+
+    Returns:
+        An `Estimate` with `n` = units (summed over seeds when each seed has its own split), `n_units` = items,
+        `n_seeds` = seeds; the method says how the interval was made.
+
+    Example:
+        >>> y = [0, 0, 1, 1, 0, 1]
+        >>> est = pooled_accuracy(y, [[0, 0, 1, 1, 1, 1], [0, 1, 1, 1, 0, 1]], units=[0, 0, 1, 1, 2, 2])
+        >>> round(est.value, 1), est.n, est.n_seeds
+        (83.3, 3, 2)
+    """
+    rng = _generator(random_state)
+    _check_settings(metric, n_boot, confidence)
+    ys, preds, inverses, n_groups, crossed = _seed_runs(y_true, {"predictions": predictions}, units, unit_name)
+    preds = preds["predictions"]
+    k = int(max(max(y.max() for y in ys), max(p.max() for p in preds))) + 1
+    cells = [y * 2 + (p == y) for y, p in zip(ys, preds)]
+    values = np.array([float(_metric(np.bincount(c, minlength=2 * k).reshape(k, 2), metric)) for c in cells])
+    reps = _replicates(cells, inverses, n_groups, 2 * k, crossed, n_boot, rng)
+    seed_mean = np.nanmean(np.stack([_metric(r.reshape(n_boot, k, 2), metric) for r in reps]), axis=0)
+    mean, low, high, how = _pooled(values, seed_mean, n_groups, crossed, confidence, "%")
+    what = "mean per-class rate" if metric == "balanced" else "accuracy"
+    return Estimate(mean, low, high, **_sizes(ys, n_groups, crossed, item_name, unit_name, len(values)),
+                    confidence=confidence, method=f"{what}; {how}; whole {unit_name} resampled, {n_boot} resamples")
+
+
+def pooled_difference(y_true, predictions_a: Sequence, predictions_b: Sequence, *, units, metric: str = "accuracy",
+                      n_boot: int = 2000, confidence: float = 0.95, random_state: int | None = 0,
+                      item_name: str = "patches", unit_name: str = "sources") -> Estimate:  # fmt: skip
+    """The mean over seeds of method A's metric minus method B's, paired within each seed, in points.
+
+    At each seed A and B are scored on the same test items (a network and its baseline, two share depths of one
+    sweep); the units are resampled once for both, so what the two share cancels; the seeds' differences then
+    enter as in `pooled_accuracy`.
+
+    Args:
+        y_true: as `pooled_accuracy`.
+        predictions_a: one entry per seed, A's predictions on that seed's test items.
+        predictions_b: B's, on the same items in the same order.
+        units, metric, n_boot, confidence, random_state, item_name, unit_name: as `pooled_accuracy`.
+
+    Returns:
+        An `Estimate` in points with `n_seeds`. With one seed the training variance is not in the interval (its
+        method says so) and `stats.verdict` returns inconclusive for it: one training run cannot decide a claim.
+    """
+    rng = _generator(random_state)
+    _check_settings(metric, n_boot, confidence)
+    ys, preds, inverses, n_groups, crossed = _seed_runs(y_true, {"predictions_a": predictions_a,
+                                                                 "predictions_b": predictions_b}, units, unit_name)  # fmt: skip
+    a, b = preds["predictions_a"], preds["predictions_b"]
+    k = int(max(max(y.max() for y in ys), *(p.max() for p in a + b))) + 1
+
+    def difference(c):  # (..., 4K) counts -> A's metric minus B's
+        c = c.reshape(*c.shape[:-1], k, 2, 2)
+        return _metric(c.sum(axis=-1), metric) - _metric(c.sum(axis=-2), metric)
+
+    cells = [y * 4 + (pa == y) * 2 + (pb == y) for y, pa, pb in zip(ys, a, b)]
+    values = np.array([float(difference(np.bincount(c, minlength=4 * k))) for c in cells])
+    reps = _replicates(cells, inverses, n_groups, 4 * k, crossed, n_boot, rng)
+    seed_mean = np.nanmean(np.stack([difference(r) for r in reps]), axis=0)
+    mean, low, high, how = _pooled(values, seed_mean, n_groups, crossed, confidence, "points")
+    what = "mean per-class rate" if metric == "balanced" else "accuracy"
+    return Estimate(mean, low, high, **_sizes(ys, n_groups, crossed, item_name, unit_name, len(values)),
+                    confidence=confidence, unit="points",
+                    method=f"{what}, paired difference; {how}; whole {unit_name} resampled, {n_boot} resamples")
+
