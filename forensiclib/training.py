@@ -25,6 +25,7 @@ environment variable `FORENSICLIB_STRATEGY` selects: unset or `default` (one dev
 from __future__ import annotations
 
 import dataclasses
+import math
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
@@ -61,36 +62,73 @@ class TrainResult:
 
 @dataclasses.dataclass(frozen=True)
 class TrainingStatus:
-    """How a training run with early stopping ended: on a plateau of the validation loss, or at its epoch cap.
+    """How a training run with early stopping ended: on a plateau of the validation loss, or at its epoch cap; and
+    whether the network learned its task at all.
 
     Attributes:
         epochs_run: epochs trained.
         max_epochs: the cap.
         best_epoch: the epoch (1-based) of the lowest validation loss, whose weights were kept; None without one.
         plateaued: True when training stopped before the cap because the validation loss stopped improving.
+        best_validation_accuracy: the highest validation accuracy of any epoch, in percent; None when unknown.
+        chance_bound: the upper end of the validation accuracy's 95% interval under guessing, in percent; None
+            when the classes or the validation size were not given.
     """
 
     epochs_run: int
     max_epochs: int
     best_epoch: int | None
     plateaued: bool
+    best_validation_accuracy: float | None = None
+    chance_bound: float | None = None
+
+    @property
+    def learned(self) -> bool | None:
+        """False when the validation accuracy never left its chance interval ("did not learn"): numbers from such
+        a network say nothing about its method. None when that cannot be told."""
+        if self.best_validation_accuracy is None or self.chance_bound is None:
+            return None
+        return self.best_validation_accuracy > self.chance_bound
 
     def __str__(self) -> str:
+        if self.learned is False:
+            return (f"did not learn: validation accuracy never above {self.best_validation_accuracy:.1f}%, within "
+                    f"chance (up to {self.chance_bound:.1f}%), in {self.epochs_run} epochs")  # fmt: skip
         if self.plateaued:
             return f"stopped on a plateau after {self.epochs_run} of at most {self.max_epochs} epochs (best: {self.best_epoch})"
         best = f" (best: {self.best_epoch})" if self.best_epoch else ""
         return f"hit the cap of {self.max_epochs} epochs{best}: may still have been learning"
 
     def to_dict(self) -> dict:
-        return {**dataclasses.asdict(self), "text": str(self)}
+        return {**dataclasses.asdict(self), "learned": self.learned, "text": str(self)}
 
 
-def training_status(history: dict[str, Sequence[float]], max_epochs: int, *, patience: int | None = None) -> TrainingStatus:
-    """Read from a history whether training plateaued or was capped, so that numbers from a capped network are flagged.
+def chance_bound(n_classes: int, n_validation: int) -> float:
+    """The upper end, in percent, of the 95% interval of an accuracy measured on `n_validation` independent items
+    (images) by a classifier that guesses among `n_classes` (normal approximation of the binomial, one-sided 97.5%).
+
+    Example:
+        >>> round(chance_bound(5, 25), 1)
+        35.7
+    """
+    for name, value in (("n_classes", n_classes), ("n_validation", n_validation)):
+        if not isinstance(value, (int, np.integer)) or isinstance(value, bool) or value < (2 if name == "n_classes" else 1):
+            raise ValueError(f"Expected {name} a positive integer{' of at least 2' if name == 'n_classes' else ''}. "
+                             f"Received: {value!r}")  # fmt: skip
+    p = 1.0 / n_classes
+    return 100.0 * (p + 1.96 * math.sqrt(p * (1 - p) / n_validation))
+
+
+def training_status(history: dict[str, Sequence[float]], max_epochs: int, *, patience: int | None = None,
+                    n_classes: int | None = None, n_validation: int | None = None) -> TrainingStatus:  # fmt: skip
+    """Read from a history whether training plateaued or was capped, so that numbers from a capped network are flagged,
+    and, given the classes and the validation size, whether the network learned at all.
 
     A run that ended before `max_epochs` stopped early (`early_stopping`); one that ran them all was capped,
     unless, given the `patience`, its best validation loss came `patience` or more epochs before the end (early
     stopping fired at the last epoch). Without the patience that cannot be known, and it counts as capped.
+    With `n_classes` and `n_validation` (independent validation items: images, not their patches), a network whose
+    `val_accuracy` never rose above `chance_bound(n_classes, n_validation)` "did not learn".
     """
     if not isinstance(max_epochs, int) or max_epochs < 1:
         raise ValueError(f"Expected max_epochs a positive integer. Received: {max_epochs!r}")
@@ -98,7 +136,11 @@ def training_status(history: dict[str, Sequence[float]], max_epochs: int, *, pat
     epochs_run = len(losses) or len(next(iter(history.values()), []))
     best = int(np.argmin(losses)) + 1 if losses else None
     fired_at_the_end = patience is not None and best is not None and best + patience <= epochs_run
-    return TrainingStatus(epochs_run, max_epochs, best, epochs_run < max_epochs or fired_at_the_end)
+    accuracies = list(history.get("val_accuracy") or [])
+    best_accuracy = 100.0 * float(np.max(accuracies)) if accuracies else None
+    bound = chance_bound(n_classes, n_validation) if n_classes is not None and n_validation is not None else None
+    return TrainingStatus(epochs_run, max_epochs, best, epochs_run < max_epochs or fired_at_the_end,
+                          best_accuracy if bound is not None else None, bound)  # fmt: skip
 
 
 def halving_schedule(initial_rate: float, *, every_epochs: int = 3) -> keras.callbacks.Callback:

@@ -101,7 +101,7 @@ def test_training_status_flags_a_capped_network():
     assert capped.capped and capped.training_note() == "CAPPED at 30 epochs"
 
 
-def test_verdict_over_seeds_is_inconclusive_when_seeds_disagree_and_flags_caps():
+def test_verdict_over_seeds_pools_the_seeds_evidence_and_flags_caps():
     good = fl.evaluate_provenance(_result(image_right=[0.9] * 60, baseline_right=[False, True] * 30))
     tie = fl.evaluate_provenance(_result(image_right=[0.9] * 60, epochs_run=30))
 
@@ -110,11 +110,12 @@ def test_verdict_over_seeds_is_inconclusive_when_seeds_disagree_and_flags_caps()
                           chance=e.chance)
 
     held, _ = fl.verdict_over_seeds({0: good, 1: good}, decide)
-    assert held.verdict == "held"
+    assert held.verdict == "held" and held.estimate.n_seeds == 2 and "mean over 2 seeds" in held.estimate.method
     mixed, detail = fl.verdict_over_seeds({0: good, 1: tie}, decide)
     assert mixed.verdict == "inconclusive" and "FLAGGED" in detail and "seed 1" in detail
     one, _ = fl.verdict_over_seeds({0: good}, decide)
-    assert one.verdict == "held" and one.estimate is not None
+    assert decide(good).verdict == "held"  # alone, one run's test sampling would call it held
+    assert one.verdict == "inconclusive" and "one training run" in one.reason and one.estimate.n_seeds == 1
 
 
 def test_confusion_lead_names_the_most_frequent_mistake():

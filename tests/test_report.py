@@ -155,22 +155,28 @@ def test_each_networks_training_end_is_listed_with_the_totals(results):
     session = fl.start_session("04_quick", profile="smoke", seed=0)
     plateau = training_status({"val_loss": [1.0, 0.5, 0.6, 0.7, 0.8]}, 30, patience=3)
     capped = training_status({"val_loss": [1.0, 0.9, 0.8]}, 3, patience=3)
+    # 5 classes, 25 validation images: chance is 20%, its interval reaches 35.7%
+    guessing = training_status({"val_loss": [1.6, 1.6, 1.6], "val_accuracy": [0.2, 0.2, 0.2]}, 30, patience=2,
+                               n_classes=5, n_validation=25)  # fmt: skip
     session.record_training("net A", plateau)
     session.record_training("net B", capped)
+    session.record_training("net D", guessing)
     with pytest.raises(ValueError, match=r"Expected status a training.TrainingStatus for 'net C'. Received: 'capped'"):
         session.record_training("net C", "capped")
     report = _report(results, {"04_quick": session})
-    assert report["training"] == {"networks": 2, "plateaued": 1, "capped": 1}
-    assert [t["network"] for t in report["notebooks"][0]["training"]] == ["net A", "net B"]
+    assert report["training"] == {"networks": 3, "plateaued": 2, "capped": 1, "did not learn": 1}
+    assert [t["network"] for t in report["notebooks"][0]["training"]] == ["net A", "net B", "net D"]
     markdown = render_markdown(report)
-    assert "2 networks behind this run's numbers: 1 stopped on a plateau" in markdown
+    assert "3 networks behind this run's numbers: 2 stopped on a plateau" in markdown
+    assert "1 did not learn (their validation accuracy never left its chance interval)" in markdown
     assert "| 04_quick | net A | 5 | 2 | 30 | plateau |" in markdown
     assert "| 04_quick | net B | 3 | 3 | 3 | **CAP** |" in markdown
+    assert "| 04_quick | net D | 3 | 1 | 30 | **DID NOT LEARN** |" in markdown
 
 
 def test_a_run_without_training_records_has_no_training_section(results):
     session = fl.start_session("04_quick", profile="smoke", seed=0)
     session.save_claims([("p", True, "")])
     report = _report(results, {"04_quick": session})
-    assert report["training"] == {"networks": 0, "plateaued": 0, "capped": 0}
+    assert report["training"] == {"networks": 0, "plateaued": 0, "capped": 0, "did not learn": 0}
     assert "How each network's training ended" not in render_markdown(report)

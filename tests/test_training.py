@@ -123,3 +123,21 @@ def test_training_status_knowing_the_patience_counts_a_stop_at_the_last_epoch_as
     assert not training_status(history, 5).plateaued
     assert training_status(history, 5, patience=3).plateaued
     assert not training_status(history, 5, patience=4).plateaued
+
+
+def test_a_network_whose_validation_accuracy_stays_within_chance_did_not_learn():
+    from forensiclib.training import chance_bound, training_status
+
+    assert chance_bound(5, 25) == pytest.approx(100 * (0.2 + 1.96 * (0.2 * 0.8 / 25) ** 0.5))
+    flat = {"val_loss": [1.61, 1.60, 1.61, 1.62], "val_accuracy": [0.2, 0.2, 0.2, 0.2]}
+    status = training_status(flat, 15, patience=3, n_classes=5, n_validation=25)
+    assert status.plateaued and status.learned is False
+    assert str(status).startswith("did not learn: validation accuracy never above 20.0%")
+    assert status.to_dict()["learned"] is False
+    learning = {"val_loss": [1.5, 1.0, 0.8], "val_accuracy": [0.3, 0.6, 0.7]}
+    assert training_status(learning, 15, n_classes=5, n_validation=25).learned is True
+    assert training_status(flat, 15).learned is None  # classes and validation size not given: not known
+    with pytest.raises(ValueError, match="Expected n_validation a positive integer. Received: 0"):
+        training_status(flat, 15, n_classes=5, n_validation=0)
+    with pytest.raises(ValueError, match="Expected n_classes a positive integer of at least 2. Received: 1"):
+        chance_bound(1, 10)

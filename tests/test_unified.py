@@ -374,9 +374,21 @@ def test_seed_claim_is_inconclusive_when_seeds_disagree_and_every_claim_needs_al
     noisy = np.eye(2, dtype=np.float32)[np.where(rng.random(200) < 0.3, 1 - labels, labels)]
     worse = Evaluation(("a", "b"), labels, noisy, units=units)
     held, _ = fl.seed_claim({0: (good, worse), 1: (good, worse)}, ">")
-    assert held.verdict == "held"
+    assert held.verdict == "held" and held.estimate.n_seeds == 2
     mixed, per_seed = fl.seed_claim({0: (good, worse), 1: (worse, good)}, ">")
-    assert per_seed[1].verdict == "not held" and mixed.verdict == "inconclusive"
+    # two seeds that disagree this much leave even the compared accuracies' pooled intervals reaching chance
+    assert per_seed[1].verdict == "not held" and mixed.verdict == "not meaningful at this size"
+    assert "reaches chance" in mixed.reason
+    one, alone = fl.seed_claim({0: (good, worse)}, ">")
+    assert alone[0].verdict == "held" and one.verdict == "inconclusive" and "one training run" in one.reason
+    from forensiclib.training import training_status
+
+    guessing = training_status({"val_loss": [0.7] * 4, "val_accuracy": [0.5] * 4}, 15, patience=3, n_classes=2,
+                               n_validation=20)  # fmt: skip
+    failed = Evaluation(("a", "b"), labels, noisy, units=units, status=guessing)
+    flagged, _ = fl.seed_claim({0: (good, failed), 1: (good, worse)}, ">", names=("transfer", "single task"))
+    assert flagged.verdict == "not meaningful at this size"
+    assert flagged.reason.startswith("single task at seed 0: the network did not learn")
     both = {"fc1": stats.Verdict("held", ""), "fc2": stats.Verdict("inconclusive", "")}
     assert fl.every_claim(both).verdict == "inconclusive"
     assert fl.every_claim({**both, "conv2": stats.Verdict("not held", "")}).verdict == "not held"

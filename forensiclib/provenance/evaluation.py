@@ -262,15 +262,22 @@ def provenance_setup(
 
 
 def verdict_over_seeds(by_seed: Mapping[int, ProvenanceEstimates], decide: Callable[[ProvenanceEstimates], object]):
-    """Decide a claim at every seed and combine: the verdict when all seeds agree, else *inconclusive*.
+    """Decide a claim on the evidence of every seed pooled: the mean over seeds of the number the claim is about,
+    with an interval that holds the seeds' spread and each seed's test sampling (`stats.pool_estimates`; each seed
+    draws its own split).
+
+    `decide` gives one seed's `stats.Verdict` with the estimate it rests on; the pooled estimate is then decided
+    the same way (same relation and boundary). A claim is not meaningful at this size when it was so at some seed
+    (a compared number reaching chance) or when a seed's network did not learn; with one seed it is inconclusive
+    (one training run cannot decide).
 
     Args:
         by_seed: seed -> the run's `ProvenanceEstimates`.
         decide: turns one run's estimates into a `stats.Verdict`.
 
     Returns:
-        `(verdict, detail)`: with one seed its own verdict, with several `stats.seed_verdict`'s; `detail` gives each
-        seed's verdict and evidence, and flags the seeds whose network hit its epoch cap.
+        `(verdict, detail)`: the pooled `stats.Verdict`; `detail` gives each seed's own verdict and evidence, and
+        flags the seeds whose network hit its epoch cap.
     """
     from .. import stats
 
@@ -281,9 +288,9 @@ def verdict_over_seeds(by_seed: Mapping[int, ProvenanceEstimates], decide: Calla
     detail = "; ".join(f"seed {seed}: {v.verdict}, {v.reason}" for seed, v in verdicts.items())
     if capped:
         detail += f"; FLAGGED: the network hit its epoch cap at seed {', '.join(capped)}"
-    if len(verdicts) == 1:
-        return next(iter(verdicts.values())), detail
-    return stats.seed_verdict(list(verdicts.values()), seeds=list(verdicts)), detail
+    failed = [f"the network of seed {seed} {estimates.status}" for seed, estimates in by_seed.items()
+              if getattr(estimates.status, "learned", None) is False]  # fmt: skip
+    return stats.pooled_verdict(list(verdicts.values()), seeds=list(verdicts), failed=failed), detail
 
 
 def confusion_lead(result: ProvenanceResult, true_class: str, predicted_class: str, *, n_boot: int = 2000,

@@ -171,10 +171,12 @@ class ProvenanceResult:
 
     @property
     def status(self):
-        """How training ended: on a plateau of the validation loss or at the epoch cap (`training.TrainingStatus`)."""
+        """How training ended: on a plateau of the validation loss or at the epoch cap, and whether the validation
+        accuracy ever left its chance interval (`training.TrainingStatus`)."""
         from ..training import training_status
 
-        return training_status(self.history, self.max_epochs or len(self.history.get("loss", [])) or 1)
+        return training_status(self.history, self.max_epochs or len(self.history.get("loss", [])) or 1,
+                               n_classes=len(self.classes), n_validation=self.n_validation_images)  # fmt: skip
 
     def patch_confusion(self) -> np.ndarray:
         """Patch-level confusion matrix, rows in percent (Tables I-III, VII)."""

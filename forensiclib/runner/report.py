@@ -120,7 +120,8 @@ def collect_report(profile: str, *, results_root: Path | None = None, root: Path
         "verdicts": {name: sum(b["verdicts"][name] for b in notebooks) for name in CLAIM_VERDICTS},
         "training": {"networks": sum(len(b["training"]) for b in notebooks),
                      "plateaued": sum(t["plateaued"] for b in notebooks for t in b["training"]),
-                     "capped": sum(not t["plateaued"] for b in notebooks for t in b["training"])},
+                     "capped": sum(not t["plateaued"] for b in notebooks for t in b["training"]),
+                     "did not learn": sum(t.get("learned") is False for b in notebooks for t in b["training"])},
         "notebooks": notebooks,
     }
 
@@ -169,7 +170,9 @@ def _test_size(c: dict) -> str:
         return ""
     if c["n"] is None:
         return "not given"
-    return f"{c['n']} {c['n_label']}" + (f", {c['n_units']} {c['units_label']}" if c["n_units"] is not None else "")
+    seeds = c.get("n_seeds")
+    return (f"{c['n']} {c['n_label']}" + (f", {c['n_units']} {c['units_label']}" if c["n_units"] is not None else "")
+            + ("" if seeds is None else f", {seeds} seed" + ("s" if seeds != 1 else "")))
 
 
 def _verdict_counts(counts: dict) -> str:
@@ -188,6 +191,14 @@ def _minutes(seconds) -> str:
     return f"{seconds:.0f} s" if seconds < 120 else f"{seconds / 60:.1f} min"
 
 
+def _did_not_learn(totals: dict) -> str:
+    count = totals.get("did not learn")
+    if count is None:
+        return ""
+    return (f"{count} did not learn (their validation accuracy never left its chance interval); a claim that rests "
+            "on such a network is not meaningful at this size. ")
+
+
 def _training_lines(report: dict) -> list[str]:
     """The section listing how every network of the run ended its training (`Session.record_training`)."""
     totals = report.get("training") or {}
@@ -197,11 +208,12 @@ def _training_lines(report: dict) -> list[str]:
              f"{totals['networks']} networks behind this run's numbers: {totals['plateaued']} stopped on a plateau of "
              f"their validation loss (early stopping, best weights kept), {totals['capped']} hit their epoch cap and "
              "may still have been learning; the numbers a capped network gave are marked *(capped)* where they "
-             "appear. A network a notebook reuses from another's cache is listed under each.", "",
+             "appear. " + _did_not_learn(totals) + "A network a notebook reuses from another's cache is listed under "
+             "each.", "",
              "| notebook | network | epochs run | best epoch | cap | ended |", "|---|---|---|---|---|---|"]  # fmt: skip
     for b in report["notebooks"]:
         for t in b.get("training") or []:
-            ended = "plateau" if t["plateaued"] else "**CAP**"
+            ended = "**DID NOT LEARN**" if t.get("learned") is False else "plateau" if t["plateaued"] else "**CAP**"
             lines.append(f"| {b['notebook']} | {t['network']} | {t['epochs_run']} | {t['best_epoch'] or '-'} | "
                          f"{t['max_epochs']} | {ended} |")  # fmt: skip
     return lines + [""]

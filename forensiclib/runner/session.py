@@ -43,7 +43,7 @@ __all__ = ["Session", "start_session", "seed_everything", "SESSION_FILE", "claim
 SESSION_FILE = "session.json"
 
 #: What a comparison record holds about its number's uncertainty (None when the notebook gave a plain number).
-INTERVAL_FIELDS = ("low", "high", "confidence", "method", "n", "n_label", "n_units", "units_label")
+INTERVAL_FIELDS = ("low", "high", "confidence", "method", "n", "n_label", "n_units", "units_label", "n_seeds")
 _CLAIM_LABELS = {"held": "HELD", "not held": "NOT HELD", "inconclusive": "INCONCLUSIVE",
                  "not meaningful at this size": "NOT MEANINGFUL AT THIS SIZE", "not tested": "NOT TESTED"}
 
@@ -98,7 +98,8 @@ def comparison_record(table: str, what, ours, paper, *, scale: float = 1.0) -> d
             "low": _rounded(ours.low), "high": _rounded(ours.high), "confidence": ours.confidence,
             "method": ours.method, "n": int(ours.n), "n_label": ours.n_label,
             "n_units": None if ours.n_units is None else int(ours.n_units),
-            "units_label": None if ours.n_units is None else ours.units_label}  # fmt: skip
+            "units_label": None if ours.n_units is None else ours.units_label,
+            "n_seeds": None if ours.n_seeds is None else int(ours.n_seeds)}  # fmt: skip
 
 
 def claim_record(claim: str, verdict, detail: str = "") -> dict:
@@ -241,7 +242,8 @@ class Session:
 
     def record_training(self, network: str, status) -> None:
         """Record how one network's training ended (a `training.TrainingStatus`): on a plateau of its validation
-        loss or at its epoch cap. The report lists every network of the run this way."""
+        loss or at its epoch cap, and whether it learned at all (`learned`: False when its validation accuracy never
+        left its chance interval, None when not known). The report lists every network of the run this way."""
         from ..training import TrainingStatus
 
         if not isinstance(status, TrainingStatus):
@@ -249,7 +251,7 @@ class Session:
         self._add("training", {"network": str(network), "epochs_run": int(status.epochs_run),
                                "max_epochs": int(status.max_epochs),
                                "best_epoch": None if status.best_epoch is None else int(status.best_epoch),
-                               "plateaued": bool(status.plateaued)})  # fmt: skip
+                               "plateaued": bool(status.plateaued), "learned": status.learned})  # fmt: skip
 
     def save_claims(self, claims: Sequence[tuple]) -> str:
         """Record the paper's claims checked on this run: `(claim, verdict, detail)`.

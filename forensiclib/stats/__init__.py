@@ -33,7 +33,7 @@ from .estimates import (
     paired_difference,
     unpaired_difference,
 )
-from .pooled import pooled_accuracy, pooled_difference
+from .pooled import pool_estimates, pooled_accuracy, pooled_difference, pooled_verdict
 from .verdicts import VERDICTS, SeedSummary, Verdict, across_seeds, seed_verdict, verdict
 
 __all__ = [
@@ -50,6 +50,8 @@ __all__ = [
     "chance_level",
     "pooled_accuracy",
     "pooled_difference",
+    "pool_estimates",
+    "pooled_verdict",
     "verdict",
     "across_seeds",
     "seed_verdict",

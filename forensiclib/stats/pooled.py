@@ -29,6 +29,7 @@ interval covers the true mean about 95% of the time, where a bootstrap over one 
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from collections.abc import Sequence
 
@@ -44,8 +45,9 @@ from .estimates import (
     _metric,
     _resample,
 )
+from .verdicts import VERDICTS, Verdict, verdict
 
-__all__ = ["pooled_accuracy", "pooled_difference"]
+__all__ = ["pooled_accuracy", "pooled_difference", "pool_estimates", "pooled_verdict"]
 
 
 def _per_seed(value, n_seeds: int, name: str) -> list:
@@ -101,30 +103,40 @@ def _t_quantile(probability: float, df: float) -> float:
     return float(t.ppf(probability, df)) if math.isfinite(df) else float(t.ppf(probability, 1e9))
 
 
-def _pooled(values: np.ndarray, replicates: np.ndarray, n_groups: list[int], crossed: bool, confidence: float,
+def _unit_variance(replicates: np.ndarray) -> float:
+    """The variance of the seed mean over the units' resamples (`(B,)` replicates)."""
+    finite = replicates[np.isfinite(replicates)]
+    return float(np.var(finite, ddof=1)) if finite.size > 1 else 0.0
+
+
+def _pooled(values: np.ndarray, v_units: float, n_groups: list[int], crossed: bool, confidence: float,
             unit: str) -> tuple[float, float, float, str]:  # fmt: skip
-    """`(mean, low, high, how)` from the seeds' values `(S,)` and the units' resamples of the seed mean `(B,)`."""
+    """`(mean, low, high, how)` from the seeds' values `(S,)` (at least 2) and the variance of their mean over the
+    test units' resampling."""
     mean = float(np.mean(values))
     n_seeds = len(values)
     bound = (0.0, 100.0) if unit == "%" else (-100.0, 100.0)
-    if n_seeds == 1:
-        low, high = _interval(replicates, confidence)
-        return mean, low, high, "one seed: training variance not included; percentile bootstrap"
-    finite = replicates[np.isfinite(replicates)]
-    v_units = float(np.var(finite, ddof=1)) if finite.size > 1 else 0.0
     v_seeds = float(np.var(values, ddof=1)) / n_seeds
     df_units = (n_groups[0] - 1) if crossed else float(sum(g - 1 for g in n_groups))
     df_seeds = n_seeds - 1
     total = v_units + v_seeds
     if total == 0.0:
         return mean, mean, mean, f"mean over {n_seeds} seeds; no variance between seeds or resamples"
-    df = total**2 / ((v_units**2 / df_units if v_units else 0.0) + (v_seeds**2 / df_seeds if v_seeds else 0.0))
+    df = total**2 / ((v_units**2 / max(df_units, 1) if v_units else 0.0) + (v_seeds**2 / df_seeds if v_seeds else 0.0))
     half = _t_quantile(0.5 + confidence / 2.0, df) * math.sqrt(total)
     low, high = max(bound[0], mean - half), min(bound[1], mean + half)
     design = "the same test set at every seed" if crossed else "each seed its own test split"
     how = (f"mean over {n_seeds} seeds ({design}); ± t(df={df:.1f}) × √(unit-bootstrap variance + "
            f"between-seed variance / {n_seeds}); sd between seeds {math.sqrt(v_seeds * n_seeds):.1f}")
     return mean, low, high, how
+
+
+def _pooled_from_replicates(values, replicates, n_groups, crossed, confidence, unit):
+    """`_pooled`, or with one seed the units' percentile interval (the training variance cannot be estimated)."""
+    if len(values) == 1:
+        low, high = _interval(replicates, confidence)
+        return float(values[0]), low, high, "one seed: training variance not included; percentile bootstrap"
+    return _pooled(values, _unit_variance(replicates), n_groups, crossed, confidence, unit)
 
 
 def _replicates(cells_per_seed: list[np.ndarray], inverses: list[np.ndarray], n_groups: list[int], n_cells: int,
@@ -180,7 +192,7 @@ def pooled_accuracy(y_true, predictions: Sequence, *, units, metric: str = "accu
     values = np.array([float(_metric(np.bincount(c, minlength=2 * k).reshape(k, 2), metric)) for c in cells])
     reps = _replicates(cells, inverses, n_groups, 2 * k, crossed, n_boot, rng)
     seed_mean = np.nanmean(np.stack([_metric(r.reshape(n_boot, k, 2), metric) for r in reps]), axis=0)
-    mean, low, high, how = _pooled(values, seed_mean, n_groups, crossed, confidence, "%")
+    mean, low, high, how = _pooled_from_replicates(values, seed_mean, n_groups, crossed, confidence, "%")
     what = "mean per-class rate" if metric == "balanced" else "accuracy"
     return Estimate(mean, low, high, **_sizes(ys, n_groups, crossed, item_name, unit_name, len(values)),
                     confidence=confidence, method=f"{what}; {how}; whole {unit_name} resampled, {n_boot} resamples")
@@ -220,9 +232,107 @@ def pooled_difference(y_true, predictions_a: Sequence, predictions_b: Sequence, 
     values = np.array([float(difference(np.bincount(c, minlength=4 * k))) for c in cells])
     reps = _replicates(cells, inverses, n_groups, 4 * k, crossed, n_boot, rng)
     seed_mean = np.nanmean(np.stack([difference(r) for r in reps]), axis=0)
-    mean, low, high, how = _pooled(values, seed_mean, n_groups, crossed, confidence, "points")
+    mean, low, high, how = _pooled_from_replicates(values, seed_mean, n_groups, crossed, confidence, "points")
     what = "mean per-class rate" if metric == "balanced" else "accuracy"
     return Estimate(mean, low, high, **_sizes(ys, n_groups, crossed, item_name, unit_name, len(values)),
                     confidence=confidence, unit="points",
                     method=f"{what}, paired difference; {how}; whole {unit_name} resampled, {n_boot} resamples")
 
+
+
+def pool_estimates(estimates: Sequence[Estimate], *, same_test_set: bool = False) -> Estimate:
+    """Pool one number measured at several seeds, from each seed's `Estimate` alone (when the predictions behind
+    them are not at hand): the mean over seeds, with the interval of `pooled_accuracy`, each seed's test-sampling
+    variance read off its own interval (normal approximation: `((high - low) / (2 z))^2`).
+
+    Args:
+        estimates: the number at each seed, each with its interval (a bootstrap over its test units).
+        same_test_set: True when every seed was tested on the same units (then the seeds' test-sampling variances
+            are averaged, not divided by the seeds again); False when each seed drew its own split.
+
+    Returns:
+        An `Estimate` with `n_seeds`; `n` and `n_units` summed over the seeds' own splits (or the first seed's
+        when they share one). With one seed, that seed's estimate with `n_seeds=1` (it cannot decide a claim).
+
+    Example:
+        >>> runs = [Estimate(v, v - 6, v + 6, n=40, unit="points") for v in (5.0, 7.0, 6.0)]
+        >>> str(pool_estimates(runs))
+        '+6.0 points [2.3, 9.7] (n=120 images, 3 seeds)'
+    """
+    if isinstance(estimates, (str, bytes)) or not isinstance(estimates, Sequence) or not estimates:
+        raise ValueError(f"Expected a non-empty sequence of Estimates, one per seed. Received: {estimates!r}")
+    for i, e in enumerate(estimates):
+        if not isinstance(e, Estimate):
+            raise ValueError(f"Expected an Estimate at seed index {i}. Received: {type(e).__name__}")
+    units = {e.unit for e in estimates}
+    confidences = {e.confidence for e in estimates}
+    if len(units) > 1 or len(confidences) > 1:
+        raise ValueError(f"Expected Estimates in one unit and at one confidence. Received: units {sorted(units)}, "
+                         f"confidences {sorted(confidences)}")  # fmt: skip
+    first = estimates[0]
+
+    if len(estimates) == 1:
+        return dataclasses.replace(first, n_seeds=1, method=f"{first.method}; one seed: training variance not included")
+    if not all(e.has_interval for e in estimates):
+        missing = [i for i, e in enumerate(estimates) if not e.has_interval]
+        return dataclasses.replace(first, value=float(np.mean([e.value for e in estimates])), low=math.nan,
+                                   high=math.nan, n_seeds=len(estimates),
+                                   method=f"mean over {len(estimates)} seeds; no interval: seed index {missing} has none")
+    z = _t_quantile(0.5 + first.confidence / 2.0, math.inf)
+    variances = np.array([((e.high - e.low) / (2 * z)) ** 2 for e in estimates])
+    values = np.array([e.value for e in estimates])
+    n_seeds = len(estimates)
+    v_units = float(variances.mean()) if same_test_set else float(variances.sum()) / n_seeds**2
+    groups = [first.n] if same_test_set else [e.n for e in estimates]
+    mean, low, high, how = _pooled(values, v_units, groups, same_test_set, first.confidence, first.unit)
+    how = how.replace("unit-bootstrap variance", "the seeds' own test-sampling variances")
+    n = first.n if same_test_set else sum(e.n for e in estimates)
+    n_units = first.n_units if same_test_set or first.n_units is None else sum(e.n_units or 0 for e in estimates)
+    return Estimate(mean, low, high, n=n, n_units=n_units, n_label=first.n_label, units_label=first.units_label,
+                    confidence=first.confidence, unit=first.unit, n_seeds=n_seeds,
+                    method=f"{how}; from each seed's interval ({first.method})")
+
+
+def pooled_verdict(verdicts: Sequence[Verdict], *, seeds: Sequence[int] | None = None, same_test_set: bool = False,
+                   failed: Sequence[str] = ()) -> Verdict:  # fmt: skip
+    """One verdict on a claim from its verdicts at several seeds, decided on their evidence pooled.
+
+    Each seed's `Verdict` carries the estimate it rests on; `pool_estimates` pools them and the pooled estimate is
+    decided with the same relation and boundary (`stats.verdict`). This replaces "held when every seed agrees": a
+    small effect that every seed shows can be held, and one that a single seed shows strongly is not.
+
+    Args:
+        verdicts: the claim's `Verdict` at each seed (from `stats.verdict`, with its estimate).
+        seeds: the seeds, for the reason (default 0, 1, ...).
+        same_test_set: as `pool_estimates`.
+        failed: one line per network behind the claim that did not learn (`training.TrainingStatus.learned`);
+            any makes the claim not meaningful at this size.
+
+    Returns:
+        A `Verdict` with the pooled estimate; not meaningful at this size when a network failed or a seed found a
+        compared number at chance; inconclusive with one seed.
+    """
+    if isinstance(verdicts, (str, bytes)) or not isinstance(verdicts, Sequence) or not verdicts:
+        raise ValueError(f"Expected a non-empty sequence of Verdicts, one per seed. Received: {verdicts!r}")
+    for i, v in enumerate(verdicts):
+        if not isinstance(v, Verdict) or v.verdict not in VERDICTS:
+            raise ValueError(f"Expected a stats.Verdict at seed index {i}. Received: {v!r}")
+    seeds = list(range(len(verdicts))) if seeds is None else list(seeds)
+    if len(seeds) != len(verdicts):
+        raise ValueError(f"Expected one seed per verdict ({len(verdicts)}). Received: {len(seeds)}")
+    if failed:
+        return Verdict("not meaningful at this size", "; ".join(failed))
+    at_chance = [f"seed {s}: {v.reason}" for s, v in zip(seeds, verdicts) if v.verdict == "not meaningful at this size"]
+    if at_chance:
+        return Verdict("not meaningful at this size", "; ".join(at_chance))
+    if any(v.estimate is None or v.relation is None for v in verdicts):
+        return Verdict("inconclusive", "a seed's verdict carries no estimate to pool")
+    rules = {(v.relation, v.boundary) for v in verdicts}
+    if len(rules) > 1:
+        raise ValueError(f"Expected one relation and boundary at every seed. Received: {sorted(rules, key=str)}")
+    relation, boundary = rules.pop()
+    pooled = pool_estimates([v.estimate for v in verdicts], same_test_set=same_test_set)
+    decided = verdict(pooled, relation, threshold=boundary)
+    per_seed = ", ".join(f"{v.verdict} at seed {s}" for s, v in zip(seeds, verdicts))
+    return Verdict(decided.verdict, f"{decided.reason} (alone: {per_seed})", estimate=pooled, relation=relation,
+                   boundary=boundary)

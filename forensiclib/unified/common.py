@@ -132,12 +132,14 @@ class UnifiedSettings:
                                    transfer_batch_size=self.head_batch_size or self.transfer_batch_size,
                                    head_epochs=None, head_batch_size=None)  # fmt: skip
 
-    def status(self, history: dict) -> training.TrainingStatus:
-        """Whether a run with these settings stopped on a plateau of its validation loss or hit the epoch cap.
+    def status(self, history: dict, *, n_classes: int | None = None, n_validation: int | None = None) -> training.TrainingStatus:
+        """Whether a run with these settings stopped on a plateau of its validation loss or hit the epoch cap, and,
+        given the classes and the held-out images, whether it learned at all (`training.training_status`).
 
         Knowing the patience, a run that used every epoch still plateaued when its best epoch came `patience` or
         more epochs before the end (early stopping fired at the last epoch)."""
-        return training.training_status(history, self.epochs, patience=self.patience)
+        return training.training_status(history, self.epochs, patience=self.patience, n_classes=n_classes,
+                                        n_validation=n_validation)  # fmt: skip
 
 
 @dataclasses.dataclass(frozen=True)
@@ -388,6 +390,11 @@ def _validation_rows(settings: UnifiedSettings, train_set: PatchSet) -> tuple[np
     from .patches import _validation_rows as rows
 
     return rows(train_set, settings.validation_fraction, settings.seed)
+
+
+def _n_validation_units(settings: UnifiedSettings, train_set: PatchSet) -> int:
+    """How many independent units (source images) the early-stopping validation holds out of `train_set`."""
+    return len(np.unique(np.asarray(train_set.units)[_validation_rows(settings, train_set)[1]]))
 
 
 def _rows(x, rows: np.ndarray):

@@ -167,27 +167,44 @@ def capped_mark(*results) -> str:
 
 def seed_claim(pairs: dict[int, tuple[Evaluation, Evaluation]], relation: str = ">", *, margin: float = 0.0,
                names: tuple[str, str] = ("a", "b")):  # fmt: skip
-    """A claim "a `relation` b" about two evaluations on the same test patches, decided at each seed and combined.
+    """A claim "a `relation` b" about two evaluations on the same test patches, decided on every seed's evidence
+    pooled.
 
-    At each seed: the paired difference a - b (`Evaluation.difference`, bootstrap over whole test images), a verdict
-    with `stats.verdict` (not meaningful at this size when a or b reaches chance within its interval); over seeds,
-    `stats.seed_verdict` (a verdict that differs between seeds is inconclusive).
+    The number decided is the mean over seeds of the paired difference a - b, with an interval over the seeds and
+    the test images together (`stats.pooled_difference`: one resample of the images serves a and b). The compared
+    numbers, pooled the same way (`stats.pooled_accuracy`), are checked against chance; a network behind a or b
+    that did not learn (`TrainingStatus.learned`) makes the claim not meaningful at this size, named. With one seed
+    the claim is inconclusive: one training run cannot decide it.
 
     Returns:
-        `(verdict, per_seed)`: the combined `stats.Verdict` and `{seed: Verdict}`.
+        `(verdict, per_seed)`: the pooled `stats.Verdict` and `{seed: Verdict}`, each seed's own verdict (shown,
+        not used to decide).
     """
     from .. import stats
 
+    if not pairs:
+        raise ValueError("Expected the evaluations of at least one seed. Received: none")
     per_seed = {}
     for seed, (a, b) in pairs.items():
         per_seed[seed] = stats.verdict(a.difference(b), relation, margin=margin,
                                        compared={names[0]: a.estimate(), names[1]: b.estimate()},
                                        chance={names[0]: a.chance, names[1]: b.chance})  # fmt: skip
-    if len(per_seed) == 1:
-        return next(iter(per_seed.values())), per_seed
-    combined = stats.seed_verdict(list(per_seed.values()), seeds=list(per_seed))
-    details = "; ".join(f"seed {s}: {v}" for s, v in per_seed.items())
-    return stats.Verdict(combined.verdict, f"{combined.reason}. {details}"), per_seed
+    failed = [f"{name} at seed {seed}: the network {e.status}" for seed, pair in pairs.items()
+              for name, e in zip(names, pair) if getattr(e.status, "learned", None) is False]  # fmt: skip
+    if failed:
+        return stats.Verdict("not meaningful at this size", "; ".join(failed)), per_seed
+    firsts, seconds = [p[0] for p in pairs.values()], [p[1] for p in pairs.values()]
+    common = dict(units=[e.units for e in firsts], unit_name="images")
+    labels = [e.labels for e in firsts]
+    difference = stats.pooled_difference(labels, [e.predictions for e in firsts], [e.predictions for e in seconds],
+                                         **common)  # fmt: skip
+    compared = {name: stats.pooled_accuracy(labels, [e.predictions for e in evals], **common)
+                for name, evals in zip(names, (firsts, seconds))}  # fmt: skip
+    decided = stats.verdict(difference, relation, margin=margin, compared=compared,
+                            chance={names[0]: firsts[0].chance, names[1]: seconds[0].chance})  # fmt: skip
+    alone = ", ".join(f"{v.verdict} at seed {s}" for s, v in per_seed.items())
+    return stats.Verdict(decided.verdict, f"{decided.reason} (alone: {alone})", estimate=difference,
+                         relation=decided.relation, boundary=decided.boundary), per_seed
 
 
 def every_claim(verdicts: dict[str, object]):

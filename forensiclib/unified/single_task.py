@@ -14,6 +14,7 @@ from .common import (
     _check_settings,
     _folder,
     _load_trained,
+    _n_validation_units,
     _predict,
     _store_trained,
     _validation_split,
@@ -76,7 +77,8 @@ def train_single_task(
         )  # fmt: skip
         model, history, from_cache = result.model, result.history, False
         _store_trained(folder, model, {"history": history, "classes": list(train_set.classes)})
-    status = settings.status(history)
+    status = settings.status(history, n_classes=len(train_set.classes),
+                             n_validation=_n_validation_units(settings, train_set))  # fmt: skip
     evaluation = _cached_evaluation(
         folder / f"test-{test_set.digest()[:24]}.npz", train_set.classes,
         lambda: (test_set.y, _predict(model, test_set.x)), units=test_set.units, status=status,
