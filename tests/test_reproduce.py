@@ -368,3 +368,17 @@ def test_the_kernel_drops_its_transport_warning_and_keeps_its_other_messages():
     out = subprocess.run([sys.executable, "-c", stand_in + runner._KERNEL_MAIN], capture_output=True, text=True,
                          timeout=120, check=True)  # fmt: skip
     assert "another warning of the kernel" in out.stderr and "without encryption" not in out.stderr, out.stderr
+
+
+def test_reproduce_of_the_default_profile_rewrites_the_readme_headline(project):
+    """`make reproduce && make test` passes: the run just made becomes the README's headline."""
+    from forensiclib.runner.report import readme_headline
+
+    (project / "params" / "default.yaml").write_text(yaml.safe_dump({"time_limit_s": 120, "seed": 0, "notebooks": {}}))
+    (project / "README.md").write_text("# X\n\n<!-- headline: written by make reproduce -->\nold headline\n"
+                                       "<!-- /headline -->\n\nrest\n")  # fmt: skip
+    runner.reproduce("default", ["01_record"])
+    text = (project / "README.md").read_text()
+    assert "old headline" not in text and text.endswith("<!-- /headline -->\n\nrest\n")
+    assert readme_headline(project / "results" / "default" / "report.json") in text
+    assert (project / "results" / "REPORT.md").is_file()

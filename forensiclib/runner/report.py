@@ -390,7 +390,8 @@ def readme_headline(report: dict | str | Path) -> str:
     data = f"{sum(bool(b.get('simulated')) for b in books)} of its {len(books)} notebooks on **simulated** data"
     unproven = sum(c["verdict"] in ("held", "not held") and not c.get("evidence") for c in claims)
     code = report.get("code") or [{}]
-    commit = ", ".join(f"`{c.get('commit', '?')[:7]}`" + (" (uncommitted changes)" if c.get("dirty") else "") for c in code)
+    commit = ", ".join(f"`{((c or {}).get('commit') or '?')[:7]}`"
+                       + (" (uncommitted changes)" if (c or {}).get("dirty") else "") for c in code)  # fmt: skip
     environment = report.get("environment") or {}
     wall = report.get("total_wall_time_s")
     when = (report.get("generated") or "")[:10]

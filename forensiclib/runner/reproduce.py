@@ -346,6 +346,6 @@ def reproduce(
         print(f"[{i}/{len(paths)}] {path.stem} done in {result.wall_time_s:.1f} s -> {result.output}", flush=True)
         results.append(result)
     if report:
-        written = build_report(selected.name, results_root=out_dir.parent)
+        written = build_report(selected.name, results_root=results_root)  # None: the project's own (README headline)
         print(f"report: {', '.join(str(p) for p in written)}", flush=True)
     return results
