@@ -23,8 +23,9 @@ def test_result_shapes_and_no_source_in_two_splits(experiment):
     assert result.patch_probabilities.shape == (len(result.patch_labels), k)
     assert len(result.image_ids) == len(result.image_labels) == len(result.image_votes) == len(result.baseline_predictions)
     assert result.n_train_patches <= 4 * result.n_train_images
-    test_groups = set(dataset.groups[result.image_ids].tolist())
-    assert len(test_groups) == 1  # 4 sources: 2 train, 1 validation, 1 test
+    test = provenance.provenance_splits(dataset, settings)["test"]
+    np.testing.assert_array_equal(result.image_groups, test.groups[result.image_ids])
+    assert len(set(result.image_groups.tolist())) == 1  # 4 sources: 2 train, 1 validation, 1 test
     for matrix in (result.patch_confusion(), result.image_confusion(), result.baseline_confusion()):
         assert matrix.shape == (k, k)
     np.testing.assert_array_equal(result.image_labels, dataset.labels[result.image_ids])
@@ -81,6 +82,23 @@ def _result(*, image_right, patches_per_image=8, k=3, epochs_run=5, max_epochs=3
         patch_image=patch_image, image_ids=np.arange(n), image_labels=labels, image_votes=votes,
         baseline_predictions=baseline, history=history, n_train_patches=10, n_train_images=5,
         model_path=None, max_epochs=max_epochs)
+
+
+def test_intervals_resample_the_source_photos_with_all_their_versions():
+    """Images made from one photo (its versions on each platform) share its difficulty: resampled together."""
+    import dataclasses
+
+    right = np.repeat([1.0, 0.0, 1.0, 1.0, 0.0, 1.0], 10)  # 6 photos x 10 versions, each photo all right or wrong
+    result = dataclasses.replace(_result(image_right=right), image_groups=np.repeat(np.arange(6), 10))
+    numbers = fl.evaluate_provenance(result)
+    by_image = fl.evaluate_provenance(_result(image_right=right))
+    for name in ("patch_accuracy", "image_mean", "baseline_mean", "gain", "cnn_vs_baseline"):
+        assert getattr(numbers, name).n_label == "sources" and getattr(numbers, name).n == 6, name
+    assert (numbers.image_mean.n_units, numbers.patch_accuracy.n_units) == (60, 480)
+    assert numbers.image_accuracy.value == by_image.image_accuracy.value
+    width = numbers.image_accuracy.high - numbers.image_accuracy.low
+    assert width > 1.5 * (by_image.image_accuracy.high - by_image.image_accuracy.low)
+    assert fl.evaluate_provenance(dataclasses.replace(result, image_groups=np.arange(60))).image_mean.n_label == "images"
 
 
 def test_patch_level_intervals_resample_whole_images():

@@ -70,8 +70,20 @@ class ProvenanceEstimates:
             f"CAPPED at {s.max_epochs} epochs"  # fmt: skip
 
 
+def _test_sources(result: ProvenanceResult) -> np.ndarray | None:
+    """Each test image's source group, or None when the result does not know them or every image is its own."""
+    groups = getattr(result, "image_groups", None)
+    if groups is None or len(np.unique(groups)) == len(groups) or len(np.unique(groups)) < 2:
+        return None
+    return np.asarray(groups)
+
+
 def evaluate_provenance(result: ProvenanceResult, *, n_boot: int = 2000, random_state: int = 0) -> ProvenanceEstimates:
     """Every number of a provenance run with its 95% bootstrap interval and test size.
+
+    The interval resamples the independent unit: the source photo from which a test image and its other versions
+    (other platforms, other qualities) were made (`ProvenanceResult.image_groups`), so `n` counts sources; where
+    every test image is its own source, or the sources are not known, whole images.
 
     Args:
         result: what `run_provenance` returned.
@@ -86,27 +98,34 @@ def evaluate_provenance(result: ProvenanceResult, *, n_boot: int = 2000, random_
     k = len(result.classes)
     common = dict(n_boot=n_boot, random_state=random_state)
     patch_pred = np.asarray(result.patch_probabilities).argmax(axis=1)
-    patch_groups = dict(groups=result.patch_image, item_name="patches", group_name="images")
+    sources = _test_sources(result)
+    if sources is None:  # an older result: whole images resampled
+        patch_groups = dict(groups=result.patch_image, item_name="patches", group_name="images")
+        image_groups, patch_sources = dict(item_name="images"), None
+    else:  # the source photos, with all their versions, resampled
+        patch_sources = sources[np.searchsorted(result.image_ids, result.patch_image)]
+        patch_groups = dict(groups=patch_sources, item_name="patches", group_name="sources")
+        image_groups = dict(groups=sources, item_name="images", group_name="sources")
     patch_mean, patch_rates = stats.class_rate_estimates(result.patch_labels, patch_pred, n_classes=k,
                                                          **patch_groups, **common)  # fmt: skip
     image_mean, image_rates = stats.class_rate_estimates(result.image_labels, result.image_votes, n_classes=k,
-                                                         item_name="images", **common)  # fmt: skip
+                                                         **image_groups, **common)  # fmt: skip
     base_mean, base_rates = stats.class_rate_estimates(result.image_labels, result.baseline_predictions, n_classes=k,
-                                                       item_name="images", **common)  # fmt: skip
+                                                       **image_groups, **common)  # fmt: skip
     levels = stats.level_estimates(result.patch_labels, result.patch_probabilities, result.patch_image,
-                                   metric="balanced", **common)  # fmt: skip
+                                   groups=patch_sources, metric="balanced", **common)  # fmt: skip
     return ProvenanceEstimates(
         classes=tuple(result.classes),
         patch_accuracy=stats.accuracy_estimate(result.patch_labels, patch_pred, **patch_groups, **common),
         patch_mean=patch_mean, patch_rates=patch_rates,
-        image_accuracy=stats.accuracy_estimate(result.image_labels, result.image_votes, item_name="images", **common),
+        image_accuracy=stats.accuracy_estimate(result.image_labels, result.image_votes, **image_groups, **common),
         image_mean=image_mean, image_rates=image_rates,
         baseline_accuracy=stats.accuracy_estimate(result.image_labels, result.baseline_predictions,
-                                                  item_name="images", **common),
+                                                  **image_groups, **common),
         baseline_mean=base_mean, baseline_rates=base_rates,
         gain=levels.gain,
         cnn_vs_baseline=stats.paired_difference(result.image_labels, result.image_votes, result.baseline_predictions,
-                                                metric="balanced", item_name="images", **common),
+                                                metric="balanced", **image_groups, **common),
         chance=stats.chance_level(result.image_labels, metric="balanced", n_classes=k),
         status=result.status,
     )  # fmt: skip

@@ -151,6 +151,8 @@ class ProvenanceResult:
         max_epochs: the training's epoch cap (for `status`).
         n_validation_images: images of the validation split (the CNN's early stopping); None if not recorded.
         n_baseline_images: training images the bagged trees learned from; None if not recorded.
+        image_groups: per test image, its source group in the dataset (`ImageDataset.groups`: the photo all its
+            versions were made from): the independent unit intervals resample; None if not known.
     """
 
     classes: tuple[str, ...]
@@ -168,6 +170,7 @@ class ProvenanceResult:
     max_epochs: int = 0
     n_validation_images: int | None = None
     n_baseline_images: int | None = None
+    image_groups: np.ndarray | None = None
 
     @property
     def status(self):
@@ -255,15 +258,16 @@ def run_provenance(
     key = cache.cache_key("provenance", PROVENANCE_VERSION, _dataset_key(dataset), dataclasses.asdict(settings))
     folder = (Path(cache_dir) if cache_dir is not None else default_cache_dir() / "provenance") / key[:24]
     arrays = cache.load_arrays(folder / "result.npz")
+    splits = provenance_splits(dataset, settings)
     if arrays is not None and (folder / "model.keras").is_file():
         meta = json.loads(str(arrays.pop("meta")))
         return ProvenanceResult(classes=tuple(meta["classes"]), history=meta["history"],
                                 n_train_patches=meta["n_train_patches"], n_train_images=meta["n_train_images"],
                                 model_path=folder / "model.keras", max_epochs=settings.epochs,
                                 n_validation_images=meta.get("n_validation_images"),
-                                n_baseline_images=meta.get("n_baseline_images"), **arrays)  # fmt: skip
+                                n_baseline_images=meta.get("n_baseline_images"),
+                                image_groups=splits["test"].groups[arrays["image_ids"]], **arrays)  # fmt: skip
 
-    splits = provenance_splits(dataset, settings)
     common = dict(patch_size=settings.patch_size, n_jobs=n_jobs, progress=progress)
     train_data = patch_data(splits["train"], max_patches_per_image=settings.max_patches_per_image,
                             random_state=settings.seed, **common)  # fmt: skip
@@ -299,7 +303,8 @@ def run_provenance(
                             n_train_patches=meta["n_train_patches"], n_train_images=meta["n_train_images"],
                             model_path=folder / "model.keras", max_epochs=settings.epochs,
                             n_validation_images=meta["n_validation_images"],
-                            n_baseline_images=meta["n_baseline_images"], **arrays)  # fmt: skip
+                            n_baseline_images=meta["n_baseline_images"],
+                            image_groups=splits["test"].groups[image_ids], **arrays)  # fmt: skip
 
 
 #: Paper 1's three datasets: the simulated builder that mirrors each, and the loader of the real one.

@@ -368,16 +368,18 @@ def unpaired_difference(y_true_a, pred_a, y_true_b, pred_b, *, groups_a=None, gr
                     confidence=confidence, method=method, unit="points")  # fmt: skip
 
 
-def level_estimates(y_true, patch_pred, image_ids, *, metric: str = "accuracy", n_boot: int = 2000,
+def level_estimates(y_true, patch_pred, image_ids, *, groups=None, metric: str = "accuracy", n_boot: int = 2000,
                     confidence: float = 0.95, random_state: int | None = 0) -> LevelEstimates:  # fmt: skip
     """Patch-level and image-level (majority vote) numbers of one test set, and the image level's gain, all
-    resampling the same whole images.
+    resampling the same whole images (or whole groups of images: their source photos).
 
     Args:
         y_true: `(n_patches,)` true labels; all patches of an image share its label.
         patch_pred: `(n_patches,)` labels or `(n_patches, K)` probabilities (used to break tied votes, as
             `evaluate.majority_vote`).
         image_ids: `(n_patches,)` each patch's image.
+        groups: `(n_patches,)` each patch's source (the same for all patches of an image): whole sources are
+            resampled, with all their images. None: whole images are.
         metric, n_boot, confidence, random_state: as `accuracy_estimate`.
 
     Returns:
@@ -400,6 +402,23 @@ def level_estimates(y_true, patch_pred, image_ids, *, metric: str = "accuracy", 
     image_cells = 2 * k + image_true * 2 + (image_pred == image_true)
     counts = (_group_counts(patch_cells, inverse, n_images, 4 * k)
               + _group_counts(image_cells, np.arange(n_images), n_images, 4 * k))  # fmt: skip
+    group_name = "images"
+    if groups is not None:
+        groups = np.asarray(groups)
+        if groups.shape != y_true.shape:
+            raise ValueError(f"Expected groups with one id per patch, shape {y_true.shape}. Received: shape {groups.shape}")
+        image_group = np.zeros(n_images, dtype=np.int64)
+        _, source = np.unique(groups, return_inverse=True)
+        image_group[inverse] = source.reshape(-1)
+        if np.any(image_group[inverse] != source.reshape(-1)):
+            raise ValueError("Expected one group per image (all its patches alike). Received: images whose patches "
+                             "carry different groups")  # fmt: skip
+        n_sources = int(image_group.max()) + 1
+        if n_sources < 2:
+            raise ValueError(f"Expected at least 2 groups to resample. Received: {n_sources}")
+        by_source = np.zeros((n_sources, 4 * k), dtype=counts.dtype)
+        np.add.at(by_source, image_group, counts)
+        counts, group_name = by_source, "sources"
 
     def both(c):
         c = c.reshape(*c.shape[:-1], 2, k, 2)
@@ -407,8 +426,10 @@ def level_estimates(y_true, patch_pred, image_ids, *, metric: str = "accuracy", 
 
     patch_value, image_value = both(counts.sum(axis=0))
     patch_reps, image_reps = both(_resample(counts, n_boot, rng))
-    grouped = _sizes(len(y_true), n_images, True, "patches", "images")
-    per_image = _sizes(n_images, n_images, False, "images", "images")
+    n_groups = len(counts)
+    grouped = _sizes(len(y_true), n_groups, True, "patches", group_name)
+    per_image = (_sizes(n_images, n_groups, True, "images", group_name) if group_name == "sources"
+                 else _sizes(n_images, n_images, False, "images", "images"))  # fmt: skip
 
     def make(value, reps, sizes, kind="", unit="%"):
         return Estimate(float(value), *_interval(reps, confidence), **sizes, confidence=confidence, unit=unit,
