@@ -73,6 +73,7 @@ class TrainingStatus:
         best_validation_accuracy: the highest validation accuracy of any epoch, in percent; None when unknown.
         chance_bound: the upper end of the validation accuracy's 95% interval under guessing, in percent; None
             when the classes or the validation size were not given.
+        fixed: True when the run had no early stopping and trained its set number of epochs (`patience=0`).
     """
 
     epochs_run: int
@@ -81,6 +82,7 @@ class TrainingStatus:
     plateaued: bool
     best_validation_accuracy: float | None = None
     chance_bound: float | None = None
+    fixed: bool = False
 
     @property
     def learned(self) -> bool | None:
@@ -94,6 +96,8 @@ class TrainingStatus:
         if self.learned is False:
             return (f"did not learn: validation accuracy never above {self.best_validation_accuracy:.1f}%, within "
                     f"chance (up to {self.chance_bound:.1f}%), in {self.epochs_run} epochs")  # fmt: skip
+        if self.fixed:
+            return f"trained its fixed {self.epochs_run} of {self.max_epochs} epochs (no early stopping)"
         if self.plateaued:
             return f"stopped on a plateau after {self.epochs_run} of at most {self.max_epochs} epochs (best: {self.best_epoch})"
         best = f" (best: {self.best_epoch})" if self.best_epoch else ""
@@ -127,6 +131,7 @@ def training_status(history: dict[str, Sequence[float]], max_epochs: int, *, pat
     A run that ended before `max_epochs` stopped early (`early_stopping`); one that ran them all was capped,
     unless, given the `patience`, its best validation loss came `patience` or more epochs before the end (early
     stopping fired at the last epoch). Without the patience that cannot be known, and it counts as capped.
+    `patience=0` means no early stopping: the run trained a fixed number of epochs (`fixed`, neither plateau nor cap).
     With `n_classes` and `n_validation` (independent validation items: images, not their patches), a network whose
     `val_accuracy` never rose above `chance_bound(n_classes, n_validation)` "did not learn".
     """
@@ -135,12 +140,14 @@ def training_status(history: dict[str, Sequence[float]], max_epochs: int, *, pat
     losses = list(history.get("val_loss") or [])
     epochs_run = len(losses) or len(next(iter(history.values()), []))
     best = int(np.argmin(losses)) + 1 if losses else None
-    fired_at_the_end = patience is not None and best is not None and best + patience <= epochs_run
+    fixed = patience == 0
+    fired_at_the_end = not fixed and patience is not None and best is not None and best + patience <= epochs_run
     accuracies = list(history.get("val_accuracy") or [])
     best_accuracy = 100.0 * float(np.max(accuracies)) if accuracies else None
     bound = chance_bound(n_classes, n_validation) if n_classes is not None and n_validation is not None else None
-    return TrainingStatus(epochs_run, max_epochs, best, epochs_run < max_epochs or fired_at_the_end,
-                          best_accuracy if bound is not None else None, bound)  # fmt: skip
+    plateaued = not fixed and (epochs_run < max_epochs or fired_at_the_end)
+    return TrainingStatus(epochs_run, max_epochs, best, plateaued, best_accuracy if bound is not None else None, bound,
+                          fixed)  # fmt: skip
 
 
 def halving_schedule(initial_rate: float, *, every_epochs: int = 3) -> keras.callbacks.Callback:

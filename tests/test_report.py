@@ -161,13 +161,15 @@ def test_each_networks_training_end_is_listed_with_the_totals(results):
     session.record_training("net A", plateau)
     session.record_training("net B", capped)
     session.record_training("net D", guessing)
+    session.record_training("net E", training_status({"val_loss": [1.0, 0.9]}, 2, patience=0))  # the paper's schedule
     with pytest.raises(ValueError, match=r"Expected status a training.TrainingStatus for 'net C'. Received: 'capped'"):
         session.record_training("net C", "capped")
     report = _report(results, {"04_quick": session})
-    assert report["training"] == {"networks": 3, "plateaued": 2, "capped": 1, "did not learn": 1}
-    assert [t["network"] for t in report["notebooks"][0]["training"]] == ["net A", "net B", "net D"]
+    assert report["training"] == {"networks": 4, "plateaued": 2, "capped": 1, "did not learn": 1}
+    assert [t["network"] for t in report["notebooks"][0]["training"]] == ["net A", "net B", "net D", "net E"]
     markdown = render_markdown(report)
-    assert "3 networks behind this run's numbers: 2 stopped on a plateau" in markdown
+    assert "4 networks behind this run's numbers: 2 stopped on a plateau" in markdown
+    assert "| 04_quick | net E | 2 | 2 | 2 | fixed schedule |" in markdown
     assert "1 did not learn (their validation accuracy never left its chance interval)" in markdown
     assert "| 04_quick | net A | 5 | 2 | 30 | plateau |" in markdown
     assert "| 04_quick | net B | 3 | 3 | 3 | **CAP** |" in markdown

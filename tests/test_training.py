@@ -141,3 +141,18 @@ def test_a_network_whose_validation_accuracy_stays_within_chance_did_not_learn()
         training_status(flat, 15, n_classes=5, n_validation=0)
     with pytest.raises(ValueError, match="Expected n_classes a positive integer of at least 2. Received: 1"):
         chance_bound(1, 10)
+
+
+def test_patience_zero_trains_a_fixed_schedule_neither_plateau_nor_cap():
+    from forensiclib.training import training_status
+    from forensiclib.unified.common import UnifiedSettings, _callbacks
+
+    status = training_status({"val_loss": [1.0, 0.8, 0.9, 1.0]}, 4, patience=0)
+    assert status.fixed and not status.plateaued
+    assert str(status) == "trained its fixed 4 of 4 epochs (no early stopping)"
+    assert fl.capped_mark(type("R", (), {"status": status})()) == ""
+    paper = UnifiedSettings(patience=0, halving_every=3)
+    assert not any(isinstance(c, keras.callbacks.EarlyStopping) for c in _callbacks(paper))
+    assert any(isinstance(c, keras.callbacks.EarlyStopping) for c in _callbacks(UnifiedSettings()))
+    with pytest.raises(ValueError, match=r"Expected patience a non-negative integer \(0: no early stopping\)"):
+        UnifiedSettings(patience=-1)

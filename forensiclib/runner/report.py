@@ -120,7 +120,7 @@ def collect_report(profile: str, *, results_root: Path | None = None, root: Path
         "verdicts": {name: sum(b["verdicts"][name] for b in notebooks) for name in CLAIM_VERDICTS},
         "training": {"networks": sum(len(b["training"]) for b in notebooks),
                      "plateaued": sum(t["plateaued"] for b in notebooks for t in b["training"]),
-                     "capped": sum(not t["plateaued"] for b in notebooks for t in b["training"]),
+                     "capped": sum(not t["plateaued"] and not t.get("fixed") for b in notebooks for t in b["training"]),
                      "did not learn": sum(t.get("learned") is False for b in notebooks for t in b["training"])},
         "notebooks": notebooks,
     }
@@ -213,7 +213,8 @@ def _training_lines(report: dict) -> list[str]:
              "| notebook | network | epochs run | best epoch | cap | ended |", "|---|---|---|---|---|---|"]  # fmt: skip
     for b in report["notebooks"]:
         for t in b.get("training") or []:
-            ended = "**DID NOT LEARN**" if t.get("learned") is False else "plateau" if t["plateaued"] else "**CAP**"
+            ended = ("**DID NOT LEARN**" if t.get("learned") is False else "plateau" if t["plateaued"] else
+                     "fixed schedule" if t.get("fixed") else "**CAP**")  # fmt: skip
             lines.append(f"| {b['notebook']} | {t['network']} | {t['epochs_run']} | {t['best_epoch'] or '-'} | "
                          f"{t['max_epochs']} | {ended} |")  # fmt: skip
     return lines + [""]

@@ -251,7 +251,8 @@ class Session:
         self._add("training", {"network": str(network), "epochs_run": int(status.epochs_run),
                                "max_epochs": int(status.max_epochs),
                                "best_epoch": None if status.best_epoch is None else int(status.best_epoch),
-                               "plateaued": bool(status.plateaued), "learned": status.learned})  # fmt: skip
+                               "plateaued": bool(status.plateaued), "learned": status.learned,
+                               **({"fixed": True} if status.fixed else {})})  # fmt: skip
 
     def save_claims(self, claims: Sequence[tuple]) -> str:
         """Record the paper's claims checked on this run: `(claim, verdict, detail)`.

@@ -66,7 +66,8 @@ class UnifiedSettings:
         patch_size: side of the patches the networks take (paper: 256; 64 suits a CPU).
         epochs: the cap on training epochs (paper: 30, without early stopping); training stops earlier when the
             validation loss has not improved for `patience` epochs, and keeps the weights of its best epoch.
-        patience: epochs without a lower validation loss before training stops.
+        patience: epochs without a lower validation loss before training stops; 0: no early stopping, every
+            network trains exactly `epochs` epochs and keeps its last weights (the paper's schedule, Sec. 5.1).
         validation_fraction: share of the training images (whole images, class by class; for cameras, images
             of the training devices) held out to measure the validation loss (`validation_split`).
         batch_size: patches per step for single-task training, and per task per step for
@@ -96,8 +97,10 @@ class UnifiedSettings:
     head_batch_size: int | None = None
 
     def __post_init__(self):
-        for name in ("epochs", "patience", "batch_size", "transfer_batch_size", "halving_every"):
+        for name in ("epochs", "batch_size", "transfer_batch_size", "halving_every"):
             _check_positive(name, getattr(self, name))
+        if not isinstance(self.patience, int) or isinstance(self.patience, bool) or self.patience < 0:
+            raise ValueError(f"Expected patience a non-negative integer (0: no early stopping). Received: {self.patience!r}")
         for name in ("head_epochs", "head_batch_size"):
             if getattr(self, name) is not None:
                 _check_positive(name, getattr(self, name))
@@ -376,8 +379,10 @@ def _schedule(settings: UnifiedSettings, *, transfer: bool = False):
 
 
 def _callbacks(settings: UnifiedSettings, *, transfer: bool = False) -> list:
-    """The rate schedule and early stopping on the validation loss (best weights restored)."""
-    return [_schedule(settings, transfer=transfer), training.early_stopping(settings.patience)]
+    """The rate schedule and early stopping on the validation loss (best weights restored); the schedule alone with
+    `patience=0` (a fixed number of epochs, as the paper trains)."""
+    stopping = [training.early_stopping(settings.patience)] if settings.patience else []
+    return [_schedule(settings, transfer=transfer), *stopping]
 
 
 def _validation_split(settings: UnifiedSettings, train_set: PatchSet) -> tuple[PatchSet, PatchSet]:

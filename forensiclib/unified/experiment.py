@@ -160,7 +160,7 @@ def capped_mark(*results) -> str:
     """
     for result in results:
         status = getattr(result, "status", None)
-        if status is not None and not status.plateaued:
+        if status is not None and not status.plateaued and not getattr(status, "fixed", False):
             return " (capped)"
     return ""
 
