@@ -17,11 +17,8 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import json
-import os
 import sys
 from pathlib import Path
-
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 #: The share of identical verdicts the suite aims at (issue "Verdicts that reproduce").
 TARGET_IDENTICAL = 0.90
