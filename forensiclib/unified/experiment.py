@@ -194,7 +194,7 @@ def seed_claim(pairs: dict[int, tuple[Evaluation, Evaluation]], relation: str = 
     if failed:
         return stats.Verdict("not meaningful at this size", "; ".join(failed)), per_seed
     firsts, seconds = [p[0] for p in pairs.values()], [p[1] for p in pairs.values()]
-    common = dict(units=[e.units for e in firsts], unit_name="images")
+    common = dict(units=[e.units for e in firsts], unit_name="sources")
     labels = [e.labels for e in firsts]
     difference = stats.pooled_difference(labels, [e.predictions for e in firsts], [e.predictions for e in seconds],
                                          **common)  # fmt: skip
