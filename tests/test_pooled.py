@@ -108,3 +108,45 @@ def test_bad_input_says_what_was_expected():
         stats.pooled_accuracy(y, a, units=np.zeros_like(units))
     with pytest.raises(ValueError, match="Expected n_seeds a non-negative integer"):
         stats.Estimate(50.0, 40.0, 60.0, n=10, n_seeds=-1)
+
+
+def test_pool_estimates_adds_the_seeds_spread_to_their_own_test_sampling():
+    runs = [stats.Estimate(v, v - 6, v + 6, n=40, unit="points") for v in (5.0, 7.0, 6.0)]
+    own_splits = stats.pool_estimates(runs)
+    shared = stats.pool_estimates(runs, same_test_set=True)
+    assert own_splits.value == shared.value == 6.0 and own_splits.n_seeds == 3
+    assert own_splits.n == 120 and shared.n == 40
+    assert shared.high - shared.low > own_splits.high - own_splits.low  # one test set: its sampling is not averaged
+    spread = stats.pool_estimates([stats.Estimate(v, v - 6, v + 6, n=40, unit="points") for v in (0.0, 12.0, 6.0)])
+    assert spread.high - spread.low > own_splits.high - own_splits.low
+    single = stats.pool_estimates(runs[:1])
+    assert single.n_seeds == 1 and (single.low, single.high) == (runs[0].low, runs[0].high)
+    with pytest.raises(ValueError, match="Expected Estimates in one unit"):
+        stats.pool_estimates([runs[0], stats.Estimate(50.0, 40.0, 60.0, n=10)])
+
+
+def test_pooled_verdict_decides_on_the_pooled_evidence_not_on_agreement():
+    small = [stats.verdict(stats.Estimate(v, v - 4, v + 4, n=60, unit="points"), ">") for v in (3.0, 3.5, 2.5)]
+    assert [v.verdict for v in small] == ["inconclusive"] * 3  # no seed decides alone
+    pooled = stats.pooled_verdict(small, seeds=[0, 1, 2])
+    assert pooled.verdict == "held" and pooled.estimate.n_seeds == 3  # together they do
+    assert "alone: inconclusive at seed 0" in pooled.reason
+    lucky = [stats.verdict(stats.Estimate(v, v - 2, v + 2, n=60, unit="points"), ">") for v in (8.0, -1.0, -6.0)]
+    assert stats.pooled_verdict(lucky).verdict == "inconclusive"  # one seed held; the evidence does not
+    chance = stats.Verdict("not meaningful at this size", "a reaches chance")
+    assert stats.pooled_verdict([small[0], chance]).verdict == "not meaningful at this size"
+    failed = stats.pooled_verdict(small, failed=["camera network at seed 1 did not learn"])
+    assert failed.verdict == "not meaningful at this size" and "did not learn" in failed.reason
+    with pytest.raises(ValueError, match="Expected a stats.Verdict at seed index 0"):
+        stats.pooled_verdict(["held"])
+
+
+def test_combine_independent_adds_standard_errors_in_quadrature():
+    a, b = stats.Estimate(90.0, 86.0, 94.0, n=20), stats.Estimate(80.0, 77.0, 83.0, n=30)
+    difference = stats.combine_independent([a, b], [1, -1])
+    assert difference.unit == "points" and difference.value == 10.0 and difference.n == 50
+    assert difference.high - difference.low == pytest.approx(2 * 5.0)  # sqrt(4^2 + 3^2)
+    mean = stats.combine_independent([a, b], [0.5, 0.5])
+    assert mean.unit == "%" and mean.value == 85.0
+    with pytest.raises(ValueError, match=r"Expected one finite weight per estimate \(2\)"):
+        stats.combine_independent([a, b], [1])

@@ -33,7 +33,7 @@ from .estimates import (
     paired_difference,
     unpaired_difference,
 )
-from .pooled import pool_estimates, pooled_accuracy, pooled_difference, pooled_verdict
+from .pooled import combine_independent, pool_estimates, pooled_accuracy, pooled_difference, pooled_verdict
 from .verdicts import VERDICTS, SeedSummary, Verdict, across_seeds, seed_verdict, verdict
 
 __all__ = [
@@ -52,6 +52,7 @@ __all__ = [
     "pooled_difference",
     "pool_estimates",
     "pooled_verdict",
+    "combine_independent",
     "verdict",
     "across_seeds",
     "seed_verdict",
