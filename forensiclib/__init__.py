@@ -125,7 +125,6 @@ _EXPORTS = {
     "share_depth_sweep": "unified.experiment",
     "capped_mark": "unified.experiment",
     "seed_claim": "unified.experiment",
-    "every_claim": "unified.experiment",
     "train_multitask": "unified.multitask",
     "evaluate_multitask": "unified.multitask",
     "run_multitask": "unified.multitask",
@@ -133,7 +132,7 @@ _EXPORTS = {
     "paper2_patches": "unified.patches",
     "Session": "runner.session",
     "start_session": "runner.session",
-    "seed_everything": "runner.session",
+    "seed_everything": "seeding",
     "save_identifier": "provenance.identifier",
     "load_identifier": "provenance.identifier",
     "identify": "provenance.identifier",
@@ -154,6 +153,8 @@ _EXPORTS = {
     "verdict": "stats",
     "across_seeds": "stats",
     "seed_verdict": "stats",
+    "over_seeds": "stats",
+    "every_claim": "stats",
     "markdown_table": "tables",
 }
 

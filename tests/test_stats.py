@@ -340,3 +340,18 @@ def test_seed_errors():
         fl.seed_verdict(["held", "holds"])
     with pytest.raises(ValueError, match=r"Expected one seed per verdict \(2\). Received: 1"):
         fl.seed_verdict(["held", "held"], seeds=[0])
+
+
+def test_over_seeds_combines_a_claim_s_verdicts_and_refuses_nothing_to_combine():
+    held, shaky = fl.Verdict("held", "+5 [1, 9]"), fl.Verdict("inconclusive", "+2 [-1, 5]")
+    one, detail = fl.over_seeds({3: held})
+    assert one is held and detail == "seed 3: held, +5 [1, 9]"
+    both, detail = fl.over_seeds({0: held, 1: shaky})
+    assert both.verdict == "inconclusive" and "at seed 1" in both.reason
+    assert detail == "seed 0: held, +5 [1, 9]; seed 1: inconclusive, +2 [-1, 5]"
+    assert fl.over_seeds({0: held, 1: held})[0].verdict == "held"
+    with pytest.raises(ValueError, match=r"Expected the verdicts of at least one seed \(seed -> Verdict\). Received: \{\}"):
+        fl.over_seeds({})
+    with pytest.raises(ValueError, match=r"Expected a Verdict at every seed. Received something else at seed \[1\]"):
+        fl.over_seeds({0: held, 1: "held"})
+    assert fl.every_claim({"fc1": held, "fc2": shaky}).verdict == "inconclusive"

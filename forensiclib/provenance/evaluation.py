@@ -269,21 +269,18 @@ def verdict_over_seeds(by_seed: Mapping[int, ProvenanceEstimates], decide: Calla
         decide: turns one run's estimates into a `stats.Verdict`.
 
     Returns:
-        `(verdict, detail)`: with one seed its own verdict, with several `stats.seed_verdict`'s; `detail` gives each
+        `(verdict, detail)`: `stats.over_seeds`: with one seed its own verdict, with several `stats.seed_verdict`'s; `detail` gives each
         seed's verdict and evidence, and flags the seeds whose network hit its epoch cap.
     """
     from .. import stats
 
     if not by_seed:
         raise ValueError("Expected the estimates of at least one seed. Received: none")
-    verdicts = {seed: decide(estimates) for seed, estimates in by_seed.items()}
+    verdict, detail = stats.over_seeds({seed: decide(estimates) for seed, estimates in by_seed.items()})
     capped = [str(seed) for seed, estimates in by_seed.items() if estimates.capped]
-    detail = "; ".join(f"seed {seed}: {v.verdict}, {v.reason}" for seed, v in verdicts.items())
     if capped:
         detail += f"; FLAGGED: the network hit its epoch cap at seed {', '.join(capped)}"
-    if len(verdicts) == 1:
-        return next(iter(verdicts.values())), detail
-    return stats.seed_verdict(list(verdicts.values()), seeds=list(verdicts)), detail
+    return verdict, detail
 
 
 def confusion_lead(result: ProvenanceResult, true_class: str, predicted_class: str, *, n_boot: int = 2000,

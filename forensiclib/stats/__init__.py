@@ -29,7 +29,7 @@ from .estimates import (
     paired_difference,
     unpaired_difference,
 )
-from .verdicts import VERDICTS, SeedSummary, Verdict, across_seeds, seed_verdict, verdict
+from .verdicts import VERDICTS, SeedSummary, Verdict, across_seeds, every_claim, over_seeds, seed_verdict, verdict
 
 __all__ = [
     "VERDICTS",
@@ -46,4 +46,6 @@ __all__ = [
     "verdict",
     "across_seeds",
     "seed_verdict",
+    "over_seeds",
+    "every_claim",
 ]

@@ -1,4 +1,5 @@
-"""Verdicts on the papers' claims: held, not held, inconclusive, or not meaningful at this size; over seeds."""
+"""Verdicts on the papers' claims: held, not held, inconclusive, or not meaningful at this size; combined over seeds
+(`seed_verdict`, `over_seeds`) and over the points of a claim made at several (`every_claim`)."""
 
 from __future__ import annotations
 
@@ -10,7 +11,8 @@ import numpy as np
 
 from .estimates import Estimate
 
-__all__ = ["VERDICTS", "Verdict", "SeedSummary", "verdict", "across_seeds", "seed_verdict"]
+__all__ = ["VERDICTS", "Verdict", "SeedSummary", "verdict", "across_seeds", "seed_verdict", "over_seeds",
+           "every_claim"]
 
 #: The verdicts a claim can receive on evidence.
 VERDICTS = ("held", "not held", "inconclusive", "not meaningful at this size")
@@ -204,3 +206,41 @@ def seed_verdict(verdicts: Sequence[Verdict | str], *, seeds: Sequence[int] | No
         return Verdict(names[0], f"{names[0]} at each of {len(names)} seeds ({', '.join(map(str, seeds))})")
     listed = ", ".join(f"{v} at seed {s}" for s, v in zip(seeds, names))
     return Verdict("inconclusive", f"differs between seeds ({listed}): not decided by this run")
+
+
+def over_seeds(per_seed: Mapping[int, Verdict]) -> tuple[Verdict, str]:
+    """A claim decided at every seed, combined: one seed's own verdict, several seeds' `seed_verdict`.
+
+    Args:
+        per_seed: seed -> the claim's `Verdict` at that seed.
+
+    Returns:
+        `(verdict, detail)`: the combined verdict and each seed's verdict with its evidence
+        ("seed 0: held, ...; seed 1: inconclusive, ...").
+    """
+    if not isinstance(per_seed, Mapping) or not per_seed:
+        raise ValueError(f"Expected the verdicts of at least one seed (seed -> Verdict). Received: {per_seed!r}")
+    wrong = [seed for seed, v in per_seed.items() if not isinstance(v, Verdict)]
+    if wrong:
+        raise ValueError(f"Expected a Verdict at every seed. Received something else at seed {wrong}")
+    detail = "; ".join(f"seed {seed}: {v.verdict}, {v.reason}" for seed, v in per_seed.items())
+    if len(per_seed) == 1:
+        return next(iter(per_seed.values())), detail
+    return seed_verdict(list(per_seed.values()), seeds=list(per_seed)), detail
+
+
+def every_claim(verdicts: Mapping[str, Verdict]) -> Verdict:
+    """One verdict for a claim made at several points (e.g. "at every share depth"): not held if it is not held
+    at some point; held if held at all; not meaningful at this size if some point is and none is not held;
+    otherwise inconclusive."""
+    names = {point: v.verdict for point, v in verdicts.items()}
+    listed = "; ".join(f"{point}: {verdict}" for point, verdict in verdicts.items())
+    if "not held" in names.values():
+        result = "not held"
+    elif all(name == "held" for name in names.values()):
+        result = "held"
+    elif "not meaningful at this size" in names.values():
+        result = "not meaningful at this size"
+    else:
+        result = "inconclusive"
+    return Verdict(result, listed)

@@ -12,6 +12,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Sequence
 
+from ..stats import every_claim  # combining verdicts lives in stats; the name stays importable from here
 from .common import Evaluation, SingleTaskResult, UnifiedSettings
 from .multitask import multitask_sweep
 from .patches import PatchSet, paper2_patches
@@ -171,7 +172,7 @@ def seed_claim(pairs: dict[int, tuple[Evaluation, Evaluation]], relation: str = 
 
     At each seed: the paired difference a - b (`Evaluation.difference`, bootstrap over whole test images), a verdict
     with `stats.verdict` (not meaningful at this size when a or b reaches chance within its interval); over seeds,
-    `stats.seed_verdict` (a verdict that differs between seeds is inconclusive).
+    `stats.over_seeds` (a verdict that differs between seeds is inconclusive).
 
     Returns:
         `(verdict, per_seed)`: the combined `stats.Verdict` and `{seed: Verdict}`.
@@ -183,27 +184,7 @@ def seed_claim(pairs: dict[int, tuple[Evaluation, Evaluation]], relation: str = 
         per_seed[seed] = stats.verdict(a.difference(b), relation, margin=margin,
                                        compared={names[0]: a.estimate(), names[1]: b.estimate()},
                                        chance={names[0]: a.chance, names[1]: b.chance})  # fmt: skip
-    if len(per_seed) == 1:
-        return next(iter(per_seed.values())), per_seed
-    combined = stats.seed_verdict(list(per_seed.values()), seeds=list(per_seed))
-    details = "; ".join(f"seed {s}: {v}" for s, v in per_seed.items())
-    return stats.Verdict(combined.verdict, f"{combined.reason}. {details}"), per_seed
-
-
-def every_claim(verdicts: dict[str, object]):
-    """One verdict for a claim made at several points (e.g. "at every share depth"): not held if it is not held
-    at some point; held if held at all; not meaningful at this size if some point is and none is not held;
-    otherwise inconclusive."""
-    from .. import stats
-
-    names = {point: v.verdict for point, v in verdicts.items()}
-    listed = "; ".join(f"{point}: {verdict}" for point, verdict in verdicts.items())
-    if "not held" in names.values():
-        result = "not held"
-    elif all(name == "held" for name in names.values()):
-        result = "held"
-    elif "not meaningful at this size" in names.values():
-        result = "not meaningful at this size"
-    else:
-        result = "inconclusive"
-    return stats.Verdict(result, listed)
+    combined, detail = stats.over_seeds(per_seed)
+    if len(per_seed) > 1:
+        combined = stats.Verdict(combined.verdict, f"{combined.reason}. {detail}")
+    return combined, per_seed
