@@ -58,6 +58,8 @@ _EXPORTS = {
     "deep_features": "unified.transfer",
     "ArrayFile": "data.patchfile",
     "multitask_model": "unified.multitask",
+    "check_tied_legs": "unified.multitask",
+    "TiedLegs": "unified.multitask",
     "paired_dataset": "unified.multitask",
     "TrainResult": "training",
     "train": "training",

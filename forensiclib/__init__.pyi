@@ -152,6 +152,8 @@ from .unified.mislnet import (
     mislnet as mislnet,
 )
 from .unified.multitask import (
+    TiedLegs as TiedLegs,
+    check_tied_legs as check_tied_legs,
     evaluate_multitask as evaluate_multitask,
     multitask_model as multitask_model,
     multitask_sweep as multitask_sweep,
