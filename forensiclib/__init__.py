@@ -19,7 +19,11 @@ from __future__ import annotations
 
 import importlib
 
+from . import _tf_log
+
 __version__ = "0.1.0"
+
+_tf_log.install()  # TensorFlow's start-up log obeys TF_CPP_MIN_LOG_LEVEL (see `_tf_log`); no TensorFlow imported here
 
 _EXPORTS = {
     "ImageReadError": "errors",

@@ -123,3 +123,15 @@ def test_training_status_knowing_the_patience_counts_a_stop_at_the_last_epoch_as
     assert not training_status(history, 5).plateaued
     assert training_status(history, 5, patience=3).plateaued
     assert not training_status(history, 5, patience=4).plateaued
+
+
+def test_a_network_s_predict_step_is_traced_at_most_twice_whatever_the_lengths():
+    """Full batches and one shorter last batch: the retracing warnings `_tf_log` drops are first traces of new
+    networks, not retracing of one."""
+    model = keras.Sequential([keras.Input((4,)), keras.layers.Dense(2)])
+    x = np.random.default_rng(0).normal(size=(37, 4)).astype("float32")
+    training.predict(model, x, batch_size=10)
+    step = model.predict_function
+    for n in (23, 37, 5, 30):
+        training.predict(model, x[:n], batch_size=10)
+    assert model.predict_function is step and step.experimental_get_tracing_count() <= 2

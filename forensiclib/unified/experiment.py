@@ -59,7 +59,7 @@ def paper2_setup(
     n_jobs: int = 1,
     patches_on_disk: bool = False,
     trained: Sequence[str] = ("manipulation", "camera"),
-    verbose: int | str = 2,
+    verbose: int | str = 0,
 ) -> Paper2Setup:
     """Build (or load) the tasks' patches, record the data on the session, and train (or load) single-task networks.
 
@@ -74,7 +74,7 @@ def paper2_setup(
         n_jobs: processes for building the simulated data.
         patches_on_disk: stream the patches from `.npy` files (paper profile).
         trained: the tasks whose single-task network to train (or load from the cache).
-        verbose: Keras training verbosity.
+        verbose: Keras training verbosity (0, the default: no per-epoch log; the history is returned to plot).
 
     Returns:
         A `Paper2Setup`.

@@ -250,7 +250,7 @@ def train_multitask(
     *,
     batch_sizes: Mapping[str, int] | None = None,
     cache_dir: str | Path | None = None,
-    verbose: int | str = 2,
+    verbose: int | str = 0,
 ) -> MultitaskNetwork:
     """Train a hybrid network whose task legs are tied up to `share_depth` (paper 2, Sec. 4.2 and 5.3); cached.
 
@@ -270,7 +270,7 @@ def train_multitask(
         settings: see `UnifiedSettings`.
         batch_sizes: task -> patches per step (default: `settings.batch_size` for every task).
         cache_dir: folder for the results (default `<cache>/unified/`).
-        verbose: Keras training verbosity.
+        verbose: Keras training verbosity (0, the default: no per-epoch log; the history is returned to plot).
 
     Returns:
         A `MultitaskNetwork`.
@@ -353,7 +353,7 @@ def multitask_sweep(
     *,
     share_depths: Sequence[str] = SHARE_DEPTHS,
     cache_dir: str | Path | None = None,
-    verbose: int | str = 2,
+    verbose: int | str = 0,
 ) -> dict[str, dict[str, Evaluation]]:
     """Multitask learning at every share depth: each task's test evaluation (paper 2, Sec. 5.3, Fig. 3 dashed).
 
@@ -363,7 +363,7 @@ def multitask_sweep(
         share_depths: the depths to try.
         cache_dir: folder for the results (default `<cache>/unified/`); each depth's network
             is cached, so `train_multitask(train_sets, "fc2", settings)` afterwards loads it.
-        verbose: Keras training verbosity.
+        verbose: Keras training verbosity (0, the default: no per-epoch log; the history is returned to plot).
 
     Returns:
         `{share depth: {task: Evaluation}}` (`.estimate()`, `.status` of the network).
