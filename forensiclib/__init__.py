@@ -19,7 +19,11 @@ from __future__ import annotations
 
 import importlib
 
+from . import _tf_log
+
 __version__ = "0.1.0"
+
+_tf_log.install()  # TensorFlow's start-up log obeys TF_CPP_MIN_LOG_LEVEL (see `_tf_log`); no TensorFlow imported here
 
 _EXPORTS = {
     "ImageReadError": "errors",
@@ -58,6 +62,8 @@ _EXPORTS = {
     "deep_features": "unified.transfer",
     "ArrayFile": "data.patchfile",
     "multitask_model": "unified.multitask",
+    "check_tied_legs": "unified.multitask",
+    "TiedLegs": "unified.multitask",
     "paired_dataset": "unified.multitask",
     "TrainResult": "training",
     "train": "training",
@@ -125,7 +131,6 @@ _EXPORTS = {
     "share_depth_sweep": "unified.experiment",
     "capped_mark": "unified.experiment",
     "seed_claim": "unified.experiment",
-    "every_claim": "unified.experiment",
     "train_multitask": "unified.multitask",
     "evaluate_multitask": "unified.multitask",
     "run_multitask": "unified.multitask",
@@ -133,7 +138,7 @@ _EXPORTS = {
     "paper2_patches": "unified.patches",
     "Session": "runner.session",
     "start_session": "runner.session",
-    "seed_everything": "runner.session",
+    "seed_everything": "seeding",
     "save_identifier": "provenance.identifier",
     "load_identifier": "provenance.identifier",
     "identify": "provenance.identifier",
@@ -154,6 +159,8 @@ _EXPORTS = {
     "verdict": "stats",
     "across_seeds": "stats",
     "seed_verdict": "stats",
+    "over_seeds": "stats",
+    "every_claim": "stats",
     "markdown_table": "tables",
 }
 

@@ -104,9 +104,9 @@ from .provenance.table_evidence import (
 from .runner.report import build_report as build_report
 from .runner.session import (
     Session as Session,
-    seed_everything as seed_everything,
     start_session as start_session,
 )
+from .seeding import seed_everything as seed_everything
 from .stats import (
     Estimate as Estimate,
     LevelEstimates as LevelEstimates,
@@ -117,7 +117,9 @@ from .stats import (
     across_seeds as across_seeds,
     chance_level as chance_level,
     class_rate_estimates as class_rate_estimates,
+    every_claim as every_claim,
     level_estimates as level_estimates,
+    over_seeds as over_seeds,
     paired_difference as paired_difference,
     seed_verdict as seed_verdict,
     unpaired_difference as unpaired_difference,
@@ -135,7 +137,6 @@ from .training import (
 from .unified.common import UnifiedSettings as UnifiedSettings
 from .unified.experiment import (
     capped_mark as capped_mark,
-    every_claim as every_claim,
     paper2_setup as paper2_setup,
     seed_claim as seed_claim,
     share_depth_sweep as share_depth_sweep,
@@ -151,6 +152,8 @@ from .unified.mislnet import (
     mislnet as mislnet,
 )
 from .unified.multitask import (
+    TiedLegs as TiedLegs,
+    check_tied_legs as check_tied_legs,
     evaluate_multitask as evaluate_multitask,
     multitask_model as multitask_model,
     multitask_sweep as multitask_sweep,

@@ -305,17 +305,36 @@ def plot_quantization_tables(tables: dict[str, np.ndarray], *, n_cols: int = 4):
 
 
 def plot_training_history(history: dict[str, Sequence[float]], *, title: str = "Training"):
-    """Loss and accuracy per epoch, training and validation (the curve early stopping watches)."""
+    """Loss and accuracy per epoch, training (solid) and validation (dashed): the curve early stopping watches.
+
+    A multitask network's history has one loss and one accuracy per output (`output_<task>_loss`,
+    `output_<task>_accuracy`, and their `val_` twins) besides the summed `loss`: each gets its own line.
+
+    Raises:
+        ValueError: a history with no loss or accuracy in it (what was received is listed).
+    """
     plt = _pyplot()
+
+    def series(kind: str) -> list[str]:  # the history's names of one kind, without `val_`, in the history's order
+        names = [k.removeprefix("val_") for k in history]
+        return list(dict.fromkeys(n for n in names if n == kind or n.endswith(f"_{kind}")))
+
+    if not series("loss") and not series("accuracy"):
+        raise ValueError(f"Expected a Keras history with a loss or an accuracy per epoch. Received keys: {list(history)}")
     fig, (left, right) = plt.subplots(1, 2, figsize=(9, 3.2))
-    for key, ax in (("loss", left), ("accuracy", right)):
-        for prefix, style in (("", "-o"), ("val_", "--s")):
-            values = history.get(prefix + key)
-            if values:
-                ax.plot(np.arange(1, len(values) + 1), values, style, ms=3, label=(prefix or "train_") + key)
-        ax.set(xlabel="epoch", ylabel=key)
+    for kind, ax in (("loss", left), ("accuracy", right)):
+        for i, name in enumerate(series(kind)):
+            for prefix, style in (("", "-o"), ("val_", "--s")):
+                values = history.get(prefix + name)
+                if values:
+                    ax.plot(np.arange(1, len(values) + 1), values, style, ms=3, color=f"C{i}",
+                            label=(prefix or "train_") + name)  # fmt: skip
+        ax.set(xlabel="epoch", ylabel=kind)
         ax.grid(alpha=0.3)
-        ax.legend(fontsize=8)
+        if ax.lines:
+            ax.legend(fontsize=7 if len(ax.lines) > 4 else 8)
+        else:
+            ax.text(0.5, 0.5, f"no {kind} recorded", ha="center", va="center", transform=ax.transAxes)
     fig.suptitle(title, fontsize=10)
     fig.tight_layout()
     return fig

@@ -34,7 +34,7 @@ import numpy as np
 
 from ._heap import tune_heap
 from ._keras_compat import array_dataset, build_train_state
-from .runner.session import seed_everything
+from .seeding import seed_everything
 
 __all__ = ["TrainResult", "train", "predict", "fit_dataset", "halving_schedule", "early_stopping",
            "default_strategy", "STRATEGIES", "checkpoint_dir"]

@@ -5,6 +5,7 @@ below read what it left.
 """
 
 import json
+import re
 from pathlib import Path
 
 import jsonschema
@@ -23,6 +24,8 @@ SCHEMAS = Path(runner.__file__).parent / "schemas"
 def _smoke(root):
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("FORENSICLIB_CACHE", str(root / "cache"))
+        # oneDNN's custom operations on, as by default on AVX-512 CPUs: TensorFlow's noisiest start (tests below)
+        patch.setenv("TF_ENABLE_ONEDNN_OPTS", "1")
         return runner.reproduce("smoke", results_root=root / "results")
 
 
@@ -47,6 +50,62 @@ def test_notebook_runs_under_smoke_profile(name, smoke_run):
     assert list((out / name).glob("*.png")), "a notebook saves its figures under results/<profile>/<notebook>/"
     record = json.loads((out / name / "session.json").read_text())
     assert record["data"], "a notebook says what data it ran on"
+
+
+#: A cell tagged so may show Python warnings on stderr (e.g. 01's batch with a text file in it); nothing else.
+EXPECTED_WARNING_TAG = "expected-warning"
+#: A Python warning as the kernel shows it: `<file>:<line>: <Category>: <message>`, then the line of source.
+WARNING_LINE = re.compile(r"^\S+:\d+: \w*Warning: ")
+#: Noise no cell may show anywhere: TensorFlow's C++ and absl start-up log, retracing warnings, Keras epoch logs.
+NOISE = re.compile(r"^([IWEF]\d{4} \d+:\d+:\d+(\.\d+)? +\d+ [\w./-]+:\d+\]|WARNING: All log messages before absl"
+                   r"|.*triggered tf\.function retracing|Epoch \d+/\d+$)", re.MULTILINE)
+
+
+def unexpected_output(notebook) -> list[str]:
+    """The lines of an executed notebook that are noise: any stderr line of a cell not tagged
+    `EXPECTED_WARNING_TAG`, any stderr line of a tagged cell that is not part of a Python warning, and `NOISE`
+    anywhere (stdout too)."""
+    found = []
+    for index, cell in enumerate(notebook.cells):
+        if cell.cell_type != "code":
+            continue
+        streams = [o for o in cell.get("outputs", []) if o.output_type == "stream"]
+        text = "".join(o.text for o in streams)
+        found += [f"cell {index}: {m.group(0)[:120]}" for m in NOISE.finditer(text.replace("\r", "\n"))]
+        lines = "".join(o.text for o in streams if o.name == "stderr").replace("\r", "\n").splitlines()
+        tagged = EXPECTED_WARNING_TAG in cell.metadata.get("tags", [])
+        previous_was_warning = False
+        for line in filter(str.strip, lines):
+            is_warning = tagged and (bool(WARNING_LINE.match(line)) or (previous_was_warning and line.startswith(" ")))
+            if not is_warning:
+                found.append(f"cell {index} stderr: {line[:120]}")
+            previous_was_warning = bool(WARNING_LINE.match(line))
+    return found
+
+
+@pytest.mark.parametrize("name", NOTEBOOKS)
+def test_executed_notebooks_show_no_stderr_but_the_warnings_they_mean(name, smoke_run):
+    """No TensorFlow or absl log (with oneDNN's custom operations on), no progress bars as red stderr fragments
+    (plain text on stdout instead), no retracing warnings, no Keras epoch logs, no library warnings."""
+    _, results, _ = smoke_run
+    assert unexpected_output(nbformat.read(results[name].output, as_version=4)) == []
+
+
+def test_the_noise_check_can_fail():
+    cell = nbformat.v4.new_code_cell("import forensiclib")
+    noisy = [
+        "WARNING: All log messages before absl::InitializeLog() is called are written to STDERR\n",
+        "I0000 00:00:1796401458.012547    4300 port.cc:153] oneDNN custom operations are on.\n",
+        "\rDCT features:   0%|          | 0/6 [00:00<?, ?img/s]\n",
+        "/tmp/ipykernel_1/2.py:13: UserWarning: 2 of 6 files skipped\n  feature_set = fl.extract_features(batch)\n",
+    ]
+    cell.outputs = [nbformat.v4.new_output("stream", name="stderr", text=t) for t in noisy]
+    cell.outputs.append(nbformat.v4.new_output("stream", name="stdout", text="Epoch 1/2\n1/1 - 8s - loss: 2.0\n"))
+    notebook = nbformat.v4.new_notebook(cells=[cell])
+    assert len(unexpected_output(notebook)) == 2 + 3 + 2 + 1  # noise twice (as noise, as stderr), bar, warning, epoch
+    cell.metadata["tags"] = [EXPECTED_WARNING_TAG]
+    cell.outputs = [cell.outputs[3]]
+    assert unexpected_output(notebook) == []
 
 
 def test_manifest_matches_its_schema(smoke_run):

@@ -434,3 +434,18 @@ def test_bad_arguments(tmp_path):
 def test_profile_validation(settings, match):
     with pytest.raises(ValueError, match=match):
         PlatformProfile(**{"name": "bad", **settings})
+
+
+def test_rewriting_a_16_bit_table_prints_nothing_and_keeps_the_table(tmp_path, capfd):
+    """libjpeg's notice that a table above 255 makes the file extended sequential stays off stderr (notebook 06)."""
+    from forensiclib.data.synth.platforms import _kept_coefficients
+
+    source = tmp_path / "facebook.jpg"
+    rgb = np.random.default_rng(0).integers(0, 256, (64, 64, 3), dtype=np.uint8)
+    Image.fromarray(rgb).save(source, format="JPEG", qtables=[t.ravel().tolist() for t in np.array(FACEBOOK_TABLES)])
+    assert np.array(FACEBOOK_TABLES).max() > 255
+    capfd.readouterr()
+    kept = _kept_coefficients(source, fl.get_platform("twitter"))
+    assert capfd.readouterr().err == ""
+    (tmp_path / "kept.jpg").write_bytes(kept)
+    assert jpeglib.read_dct(str(tmp_path / "kept.jpg")).qt.max() == np.array(FACEBOOK_TABLES).max()

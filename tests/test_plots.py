@@ -65,3 +65,25 @@ def test_tpr_bars_draw_the_intervals_of_estimates():
     (bars,) = [c for c in ax.containers if getattr(c, "errorbar", None) is not None and c.errorbar is not None]
     segments = bars.errorbar.lines[2][0].get_segments()
     assert [(s[0][1], s[1][1]) for s in segments] == [(80.0, 95.0), (60.0, 85.0)]
+
+
+def test_training_curves_draw_every_output_of_a_multitask_history_and_warn_of_nothing(recwarn):
+    single = {"loss": [1.0, 0.8], "val_loss": [1.1, 0.9], "accuracy": [0.4, 0.6], "val_accuracy": [0.3, 0.5]}
+    fig = plots.plot_training_history(single)
+    assert [len(ax.lines) for ax in fig.axes] == [2, 2]
+    tasks = ("camera", "camera_limited", "manipulation")
+    multitask = {"loss": [6.0, 5.0], "val_loss": [6.4, 6.5], "learning_rate": [0.001, 0.001]}
+    for task in tasks:
+        for kind in ("accuracy", "loss"):
+            multitask[f"output_{task}_{kind}"] = multitask[f"val_output_{task}_{kind}"] = [0.1, 0.2]
+    fig = plots.plot_training_history(multitask)
+    loss, accuracy = fig.axes
+    assert len(loss.lines) == 2 * 4 and len(accuracy.lines) == 2 * 3
+    assert {line.get_label() for line in accuracy.lines} == {f"{p}output_{t}_accuracy" for p in ("train_", "val_")
+                                                             for t in tasks}  # fmt: skip
+    fig = plots.plot_training_history({"loss": [1.0], "val_loss": [1.2]})  # no accuracy recorded: said, no warning
+    assert [t.get_text() for t in fig.axes[1].texts] == ["no accuracy recorded"]
+    assert not [w for w in recwarn if "legend" in str(w.message)]
+    with pytest.raises(ValueError, match=r"Expected a Keras history with a loss or an accuracy per epoch. "
+                                         r"Received keys: \['learning_rate'\]"):
+        plots.plot_training_history({"learning_rate": [0.1]})

@@ -340,3 +340,24 @@ def test_seed_errors():
         fl.seed_verdict(["held", "holds"])
     with pytest.raises(ValueError, match=r"Expected one seed per verdict \(2\). Received: 1"):
         fl.seed_verdict(["held", "held"], seeds=[0])
+
+
+def test_over_seeds_pools_a_claim_s_evidence_and_refuses_nothing_to_combine():
+    def seed(value):
+        return fl.verdict(fl.Estimate(value, value - 4, value + 4, n=40, unit="points"), ">")
+
+    held, shaky = seed(5.0), seed(2.0)
+    one, detail = fl.over_seeds({3: held})
+    assert one.verdict == "inconclusive" and "one training run" in one.reason  # one seed cannot decide
+    assert detail == f"seed 3: held, {held.reason}"
+    both, detail = fl.over_seeds({0: held, 1: shaky})
+    assert both.estimate.n_seeds == 2 and "alone: held at seed 0, inconclusive at seed 1" in both.reason
+    assert detail == f"seed 0: held, {held.reason}; seed 1: inconclusive, {shaky.reason}"
+    assert fl.over_seeds({0: held, 1: held, 2: held})[0].verdict == "held"
+    failed, _ = fl.over_seeds({0: held, 1: held}, failed=["the network of seed 1 did not learn"])
+    assert failed.verdict == "not meaningful at this size"
+    with pytest.raises(ValueError, match=r"Expected the verdicts of at least one seed \(seed -> Verdict\). Received: \{\}"):
+        fl.over_seeds({})
+    with pytest.raises(ValueError, match=r"Expected a Verdict at every seed. Received something else at seed \[1\]"):
+        fl.over_seeds({0: held, 1: "held"})
+    assert fl.every_claim({"fc1": held, "fc2": shaky}).verdict == "inconclusive"

@@ -156,3 +156,15 @@ def test_patience_zero_trains_a_fixed_schedule_neither_plateau_nor_cap():
     assert any(isinstance(c, keras.callbacks.EarlyStopping) for c in _callbacks(UnifiedSettings()))
     with pytest.raises(ValueError, match=r"Expected patience a non-negative integer \(0: no early stopping\)"):
         UnifiedSettings(patience=-1)
+
+
+def test_a_network_s_predict_step_is_traced_at_most_twice_whatever_the_lengths():
+    """Full batches and one shorter last batch: the retracing warnings `_tf_log` drops are first traces of new
+    networks, not retracing of one."""
+    model = keras.Sequential([keras.Input((4,)), keras.layers.Dense(2)])
+    x = np.random.default_rng(0).normal(size=(37, 4)).astype("float32")
+    training.predict(model, x, batch_size=10)
+    step = model.predict_function
+    for n in (23, 37, 5, 30):
+        training.predict(model, x[:n], batch_size=10)
+    assert model.predict_function is step and step.experimental_get_tracing_count() <= 2

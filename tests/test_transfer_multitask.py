@@ -126,3 +126,43 @@ def test_multitask_arguments_are_validated():
         fl.multitask_model({"A": 3}, "conv1")
     with pytest.raises(ValueError, match="Expected the same tasks in patches and labels"):
         fl.paired_dataset({"A": np.zeros((2, 4, 4, 1))}, {"B": np.zeros(2)})
+
+
+def _untied(tasks, input_size):
+    """Two legs with the same architecture and no layer in common (suffix `_<task>` on every block)."""
+    from forensiclib.unified.mislnet import apply_layers, mislnet_blocks
+
+    inputs, outputs = [], []
+    for task, n_classes in tasks.items():
+        blocks = mislnet_blocks(n_classes, suffix=f"_{task}")
+        x = patch = keras.Input((input_size, input_size, 1), name=f"patch_{task}")
+        for depth in (*SHARE_DEPTHS, "output"):
+            x = apply_layers(x, blocks[depth])
+        inputs.append(patch)
+        outputs.append(x)
+    return keras.Model(inputs, outputs)
+
+
+@pytest.mark.parametrize("share_depth", ["constr", "conv2", "fc2"])
+def test_the_tie_check_counts_shared_and_own_layers_and_fails_on_an_untied_network(share_depth):
+    model = fl.multitask_model(TASKS, share_depth, input_size=SIZE)
+    tied = fl.check_tied_legs(model, TASKS, share_depth)
+    last = SHARE_DEPTHS.index(share_depth)
+    single = fl.mislnet(3, input_size=SIZE)
+    assert list(tied.shared) == [layer.name for d in SHARE_DEPTHS[: last + 1] for layer in block_layers(single, d)]
+    assert tied.own["B"] == tuple(layer.name for d in (*SHARE_DEPTHS[last + 1 :], "output")
+                                  for layer in block_layers(model, d, suffix="_B"))  # fmt: skip
+    assert tied.shared_weights == sum(int(np.prod(w.shape)) for d in SHARE_DEPTHS[: last + 1]
+                                      for layer in block_layers(single, d) for w in layer.weights)  # fmt: skip
+    assert tied.leg_weights == {"A": single.count_params(), "B": fl.mislnet(5, input_size=SIZE).count_params()}
+    assert tied.weights == model.count_params() == sum(tied.leg_weights.values()) - tied.shared_weights
+    assert tied.outputs == ("output_A", "output_B")
+    with pytest.raises(ValueError, match=rf"Expected legs tied up to {share_depth} in '\w+'. Received: shared by "
+                                         r"every leg: \[\], expected \['constr'"):
+        fl.check_tied_legs(_untied(TASKS, SIZE), TASKS, share_depth)
+    deeper = SHARE_DEPTHS[min(last + 1, len(SHARE_DEPTHS) - 1)] if share_depth != "fc2" else "fc1"
+    with pytest.raises(ValueError, match=r"Expected legs tied up to"):
+        fl.check_tied_legs(model, TASKS, deeper)
+    with pytest.raises(ValueError, match=r"Expected a network with an input patch_<task> and an output "
+                                         r"output_<task> for each of at least two tasks \['A', 'C'\]"):
+        fl.check_tied_legs(model, ["A", "C"], share_depth)

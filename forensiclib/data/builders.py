@@ -37,6 +37,7 @@ import numpy as np
 
 from .. import cache
 from .._heap import tune_heap
+from .._progress import progress_bar
 from ..paper import PAPER1_CLASSES_3, PAPER1_CLASSES_8
 from ..provenance.jpeg import encode_jpeg
 from .datasets import ImageDataset, load_manifest, write_manifest
@@ -99,8 +100,6 @@ def _build(
     progress: bool,
 ) -> ImageDataset:
     """Run `worker((root, item))` for every item into a temporary folder, write the manifest, rename into place."""
-    from tqdm.std import tqdm
-
     from ..paths import cache_dir as default_cache_dir
 
     key = cache.cache_key("dataset", name, BUILDERS_VERSION, _simulator_digest(), parameters)
@@ -114,7 +113,7 @@ def _build(
         for class_name in classes:
             (building / class_name).mkdir()
         jobs = [(building, item) for item in items]
-        bar = tqdm(total=len(jobs), desc=f"building {name}", unit="item", disable=not progress)
+        bar = progress_bar(len(jobs), desc=f"building {name}", unit="item", disable=not progress)
         records: list[_Record] = []
         if n_jobs == 1:
             tune_heap()

@@ -302,14 +302,13 @@ def verdict_over_seeds(by_seed: Mapping[int, ProvenanceEstimates], decide: Calla
 
     if not by_seed:
         raise ValueError("Expected the estimates of at least one seed. Received: none")
-    verdicts = {seed: decide(estimates) for seed, estimates in by_seed.items()}
-    capped = [str(seed) for seed, estimates in by_seed.items() if estimates.capped]
-    detail = "; ".join(f"seed {seed}: {v.verdict}, {v.reason}" for seed, v in verdicts.items())
-    if capped:
-        detail += f"; FLAGGED: the network hit its epoch cap at seed {', '.join(capped)}"
     failed = [f"the network of seed {seed} {estimates.status}" for seed, estimates in by_seed.items()
               if getattr(estimates.status, "learned", None) is False]  # fmt: skip
-    return stats.pooled_verdict(list(verdicts.values()), seeds=list(verdicts), failed=failed), detail
+    verdict, detail = stats.over_seeds({seed: decide(estimates) for seed, estimates in by_seed.items()}, failed=failed)
+    capped = [str(seed) for seed, estimates in by_seed.items() if estimates.capped]
+    if capped:
+        detail += f"; FLAGGED: the network hit its epoch cap at seed {', '.join(capped)}"
+    return verdict, detail
 
 
 def confusion_lead(result: ProvenanceResult, true_class: str, predicted_class: str, *, n_boot: int = 2000,

@@ -235,7 +235,7 @@ def run_provenance(
     n_jobs: int = 1,
     cache_dir: str | Path | None = None,
     progress: bool = True,
-    verbose: int = 2,
+    verbose: int = 0,
 ) -> ProvenanceResult:
     """Split, extract, train, evaluate at patch and image level, and run the baseline; cached.
 
@@ -246,7 +246,7 @@ def run_provenance(
         n_jobs: worker processes for feature extraction (and the trees).
         cache_dir: where results go (default `<cache>/provenance/`).
         progress: progress bars for feature extraction.
-        verbose: Keras training verbosity.
+        verbose: Keras training verbosity (0, the default: no per-epoch log; the history is returned to plot).
     """
     from ..evaluate import bagged_trees, majority_vote
     from ..paths import cache_dir as default_cache_dir

@@ -37,6 +37,7 @@ import numpy as np
 from .. import cache
 from ..errors import ImageReadError
 from .._heap import tune_heap
+from .._progress import progress_bar
 from ._workers import _discard_pool, _sigint_blocked, _worker_pool
 from .jpeg import DCTImage, read_dct
 
@@ -331,8 +332,6 @@ def extract_features(
         >>> feature_set = extract_features("data/facebook", n_jobs=-1)  # doctest: +SKIP
         >>> print(feature_set.report())  # doctest: +SKIP
     """
-    from tqdm.std import tqdm
-
     params = FeatureParams(patch_size, n_modes, max_value, out_of_range, normalize)
     if not isinstance(n_jobs, int) or isinstance(n_jobs, bool) or n_jobs == 0 or n_jobs < -1:
         raise ValueError(f"Expected n_jobs a positive integer or -1 (all cores). Received: {n_jobs!r}")
@@ -345,7 +344,7 @@ def extract_features(
     folder = None if cache_dir is False else Path(cache_dir) / "features"
     jobs = [(path, params, folder) for path in files]
 
-    bar = tqdm(total=len(files), desc="DCT features", unit="img", disable=not progress)
+    bar = progress_bar(len(files), desc="DCT features", unit="img", disable=not progress)
     tune_heap()
     if n_workers == 1:
         outcomes = map(_features_or_reason, jobs)

@@ -89,9 +89,12 @@ QUIET_ENV = {
 #: one log message of the kernel dropped, its warning that it runs "over TCP without encryption". Papermill's kernel
 #: manager provisions no CurveZMQ keys, and the kernel listens on this machine's loopback only, behind the
 #: connection file's signing key; the warning would print at every notebook. The kernel's other messages stay.
+#: Before any cell runs it also holds TensorFlow's start-up log to `TF_CPP_MIN_LOG_LEVEL` (`forensiclib._tf_log`),
+#: for a notebook that imports TensorFlow or Keras before `forensiclib`.
 _KERNEL_MAIN = (
     "import logging, sys; "
-    "sys.path[0] == '' and sys.path.pop(0); "
+    "sys.path[0] == '' and sys.path.pop(0)\n"
+    "try:\n    from forensiclib._tf_log import install; install()\nexcept ImportError:\n    pass\n"
     "logging.getLogger('IPKernelApp').addFilter("
     "lambda record: not record.getMessage().startswith('Kernel is running over TCP without encryption')); "
     "from ipykernel import kernelapp; "

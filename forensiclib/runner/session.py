@@ -25,7 +25,6 @@ from __future__ import annotations
 import dataclasses
 import json
 import math
-import random
 import shutil
 import sys
 from collections.abc import Sequence
@@ -35,6 +34,7 @@ import numpy as np
 
 from ..cache import write_atomic, write_text_atomic
 from ..paths import results_dir
+from ..seeding import seed_everything
 
 __all__ = ["Session", "start_session", "seed_everything", "SESSION_FILE", "claims_markdown", "comparison_record",
            "claim_record"]
@@ -46,25 +46,6 @@ SESSION_FILE = "session.json"
 INTERVAL_FIELDS = ("low", "high", "confidence", "method", "n", "n_label", "n_units", "units_label", "n_seeds")
 _CLAIM_LABELS = {"held": "HELD", "not held": "NOT HELD", "inconclusive": "INCONCLUSIVE",
                  "not meaningful at this size": "NOT MEANINGFUL AT THIS SIZE", "not tested": "NOT TESTED"}
-
-
-def seed_everything(seed: int) -> None:
-    """Seed Python, NumPy's legacy global generator and, if imported, TensorFlow/Keras.
-
-    Library functions never draw from global generators (each takes a
-    `random_state`); this covers notebook code and third-party defaults. With
-    TensorFlow loaded it also turns on deterministic ops.
-    """
-    if not isinstance(seed, (int, np.integer)) or isinstance(seed, bool) or seed < 0:
-        raise ValueError(f"Expected seed a non-negative integer. Received: {seed!r}")
-    random.seed(seed)
-    np.random.seed(seed % 2**32)
-    if "tensorflow" in sys.modules or "keras" in sys.modules:
-        import keras
-        import tensorflow as tf
-
-        keras.utils.set_random_seed(seed)
-        tf.config.experimental.enable_op_determinism()
 
 
 def _number(value) -> float | None:

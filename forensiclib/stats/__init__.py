@@ -33,8 +33,15 @@ from .estimates import (
     paired_difference,
     unpaired_difference,
 )
-from .pooled import combine_independent, pool_estimates, pooled_accuracy, pooled_difference, pooled_verdict
-from .verdicts import VERDICTS, SeedSummary, Verdict, across_seeds, seed_verdict, verdict
+from .pooled import (
+    combine_independent,
+    over_seeds,
+    pool_estimates,
+    pooled_accuracy,
+    pooled_difference,
+    pooled_verdict,
+)
+from .verdicts import VERDICTS, SeedSummary, Verdict, across_seeds, every_claim, seed_verdict, verdict
 
 __all__ = [
     "VERDICTS",
@@ -56,4 +63,6 @@ __all__ = [
     "verdict",
     "across_seeds",
     "seed_verdict",
+    "over_seeds",
+    "every_claim",
 ]

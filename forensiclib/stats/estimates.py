@@ -385,7 +385,7 @@ def level_estimates(y_true, patch_pred, image_ids, *, groups=None, metric: str =
     Returns:
         `LevelEstimates(patch, image, gain)`; `gain` is image level minus patch level, in points.
     """
-    from ..evaluate import majority_vote
+    from ..metrics import majority_vote
 
     rng = _generator(random_state)
     _check_settings(metric, n_boot, confidence)

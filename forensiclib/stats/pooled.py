@@ -31,7 +31,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 import numpy as np
 
@@ -47,7 +47,7 @@ from .estimates import (
 )
 from .verdicts import VERDICTS, Verdict, verdict
 
-__all__ = ["pooled_accuracy", "pooled_difference", "pool_estimates", "pooled_verdict", "combine_independent"]
+__all__ = ["pooled_accuracy", "pooled_difference", "pool_estimates", "pooled_verdict", "over_seeds", "combine_independent"]
 
 
 def _per_seed(value, n_seeds: int, name: str) -> list:
@@ -379,3 +379,23 @@ def combine_independent(estimates: Sequence[Estimate], weights: Sequence[float],
     return Estimate(value, value - z * se, value + z * se, **common,
                     method="weighted sum of estimates on independent test sets; normal approximation, each "
                            "standard error read off its own interval")  # fmt: skip
+
+
+def over_seeds(per_seed: Mapping[int, Verdict], *, failed: Sequence[str] = ()) -> tuple[Verdict, str]:
+    """A claim decided at every seed, combined on the pooled evidence (`pooled_verdict`; one seed: inconclusive).
+
+    Args:
+        per_seed: seed -> the claim's `Verdict` at that seed, with the estimate it rests on.
+        failed: as `pooled_verdict` (networks behind the claim that did not learn).
+
+    Returns:
+        `(verdict, detail)`: the pooled verdict and each seed's own verdict with its evidence
+        ("seed 0: held, ...; seed 1: inconclusive, ...").
+    """
+    if not isinstance(per_seed, Mapping) or not per_seed:
+        raise ValueError(f"Expected the verdicts of at least one seed (seed -> Verdict). Received: {per_seed!r}")
+    wrong = [seed for seed, v in per_seed.items() if not isinstance(v, Verdict)]
+    if wrong:
+        raise ValueError(f"Expected a Verdict at every seed. Received something else at seed {wrong}")
+    detail = "; ".join(f"seed {seed}: {v.verdict}, {v.reason}" for seed, v in per_seed.items())
+    return pooled_verdict(list(per_seed.values()), seeds=list(per_seed), failed=failed), detail

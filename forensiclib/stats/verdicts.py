@@ -1,4 +1,7 @@
-"""Verdicts on the papers' claims: held, not held, inconclusive, or not meaningful at this size; over seeds."""
+"""Verdicts on the papers' claims: held, not held, inconclusive, or not meaningful at this size; combined over the
+points of a claim made at several (`every_claim`). Over seeds a claim is decided on the pooled evidence
+(`stats.pooled`: `pooled_verdict`, `over_seeds`); `seed_verdict` (agreement of the seeds' own verdicts) is kept for
+reading, not for deciding."""
 
 from __future__ import annotations
 
@@ -10,7 +13,7 @@ import numpy as np
 
 from .estimates import Estimate
 
-__all__ = ["VERDICTS", "Verdict", "SeedSummary", "verdict", "across_seeds", "seed_verdict"]
+__all__ = ["VERDICTS", "Verdict", "SeedSummary", "verdict", "across_seeds", "seed_verdict", "every_claim"]
 
 #: The verdicts a claim can receive on evidence.
 VERDICTS = ("held", "not held", "inconclusive", "not meaningful at this size")
@@ -208,3 +211,20 @@ def seed_verdict(verdicts: Sequence[Verdict | str], *, seeds: Sequence[int] | No
         return Verdict(names[0], f"{names[0]} at each of {len(names)} seeds ({', '.join(map(str, seeds))})")
     listed = ", ".join(f"{v} at seed {s}" for s, v in zip(seeds, names))
     return Verdict("inconclusive", f"differs between seeds ({listed}): not decided by this run")
+
+
+def every_claim(verdicts: Mapping[str, Verdict]) -> Verdict:
+    """One verdict for a claim made at several points (e.g. "at every share depth"): not held if it is not held
+    at some point; held if held at all; not meaningful at this size if some point is and none is not held;
+    otherwise inconclusive."""
+    names = {point: v.verdict for point, v in verdicts.items()}
+    listed = "; ".join(f"{point}: {verdict}" for point, verdict in verdicts.items())
+    if "not held" in names.values():
+        result = "not held"
+    elif all(name == "held" for name in names.values()):
+        result = "held"
+    elif "not meaningful at this size" in names.values():
+        result = "not meaningful at this size"
+    else:
+        result = "inconclusive"
+    return Verdict(result, listed)

@@ -12,6 +12,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Sequence
 
+from ..stats import every_claim  # combining verdicts lives in stats; the name stays importable from here
 from .common import Evaluation, SingleTaskResult, UnifiedSettings
 from .multitask import multitask_sweep
 from .patches import PatchSet, paper2_patches
@@ -58,7 +59,7 @@ def paper2_setup(
     n_jobs: int = 1,
     patches_on_disk: bool = False,
     trained: Sequence[str] = ("manipulation", "camera"),
-    verbose: int | str = 2,
+    verbose: int | str = 0,
 ) -> Paper2Setup:
     """Build (or load) the tasks' patches, record the data on the session, and train (or load) single-task networks.
 
@@ -73,7 +74,7 @@ def paper2_setup(
         n_jobs: processes for building the simulated data.
         patches_on_disk: stream the patches from `.npy` files (paper profile).
         trained: the tasks whose single-task network to train (or load from the cache).
-        verbose: Keras training verbosity.
+        verbose: Keras training verbosity (0, the default: no per-epoch log; the history is returned to plot).
 
     Returns:
         A `Paper2Setup`.
@@ -206,21 +207,3 @@ def seed_claim(pairs: dict[int, tuple[Evaluation, Evaluation]], relation: str = 
     return stats.Verdict(decided.verdict, f"{decided.reason} (alone: {alone})", estimate=difference,
                          relation=decided.relation, boundary=decided.boundary), per_seed
 
-
-def every_claim(verdicts: dict[str, object]):
-    """One verdict for a claim made at several points (e.g. "at every share depth"): not held if it is not held
-    at some point; held if held at all; not meaningful at this size if some point is and none is not held;
-    otherwise inconclusive."""
-    from .. import stats
-
-    names = {point: v.verdict for point, v in verdicts.items()}
-    listed = "; ".join(f"{point}: {verdict}" for point, verdict in verdicts.items())
-    if "not held" in names.values():
-        result = "not held"
-    elif all(name == "held" for name in names.values()):
-        result = "held"
-    elif "not meaningful at this size" in names.values():
-        result = "not meaningful at this size"
-    else:
-        result = "inconclusive"
-    return stats.Verdict(result, listed)

@@ -13,6 +13,7 @@ suffix (`fc2_B`, `output_B`, ...).
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
@@ -39,11 +40,11 @@ from .common import (
     _store_trained,
     _validation_rows,
 )
-from .mislnet import SHARE_DEPTHS, apply_layers, compile_mislnet, mislnet_blocks
+from .mislnet import SHARE_DEPTHS, apply_layers, block_layer_names, compile_mislnet, mislnet_blocks
 from .patches import PatchSet
 from .transfer import feature_extractor
 
-__all__ = ["multitask_model", "paired_dataset", "validation_dataset", "train_multitask", "evaluate_multitask",
+__all__ = ["multitask_model", "TiedLegs", "check_tied_legs", "paired_dataset", "validation_dataset", "train_multitask", "evaluate_multitask",
            "multitask_sweep", "run_multitask"]
 
 
@@ -85,6 +86,79 @@ def multitask_model(
         inputs.append(patch)
         outputs.append(x)
     return keras.Model(inputs, outputs, name=name)
+
+
+@dataclasses.dataclass(frozen=True)
+class TiedLegs:
+    """What `check_tied_legs` found in a multitask network.
+
+    Attributes:
+        shared: names of the layers every leg calls (one object each), input to output.
+        own: task -> names of the layers only that task's leg calls.
+        leg_weights: task -> the number of weights (scalars) its leg uses, shared ones included.
+        shared_weights: the number of weights in the shared layers.
+        weights: the number of weights the network holds (each variable once).
+        outputs: the names of the network's outputs, one per task.
+    """
+
+    shared: tuple[str, ...]
+    own: dict[str, tuple[str, ...]]
+    leg_weights: dict[str, int]
+    shared_weights: int
+    weights: int
+    outputs: tuple[str, ...]
+
+
+def check_tied_legs(model: keras.Model, tasks: Sequence[str], share_depth: str) -> TiedLegs:
+    """Check that a multitask network's legs share its blocks up to `share_depth` and nothing above.
+
+    Each leg is the sub-network from `patch_<task>` to `output_<task>`. The blocks up to the share depth must be
+    layer objects every leg calls, once each in the network; the blocks above, each leg's own (suffix `_<task>`);
+    and the network's weights must number the legs' weights less what the other legs share.
+
+    Returns:
+        `TiedLegs`, what was counted.
+
+    Raises:
+        ValueError: listing every difference (a block not shared, a layer in the wrong leg, a weight count off).
+    """
+    if share_depth not in SHARE_DEPTHS:
+        raise ValueError(f"Expected a share depth among {list(SHARE_DEPTHS)}. Received: {share_depth!r}")
+    tasks = list(tasks)
+    names = [layer.name for layer in model.layers]
+    missing = [f"{kind}_{t}" for t in tasks for kind in ("patch", "output") if f"{kind}_{t}" not in names]
+    if len(tasks) < 2 or missing:
+        raise ValueError(f"Expected a network with an input patch_<task> and an output output_<task> for each of "
+                         f"at least two tasks {tasks}. Received model {model.name!r} without {missing}")  # fmt: skip
+    legs = {t: keras.Model(model.get_layer(f"patch_{t}").output, model.get_layer(f"output_{t}").output)
+            for t in tasks}  # fmt: skip
+    calls = {}  # layer object -> the tasks whose leg calls it
+    for task, leg in legs.items():
+        for layer in leg.layers[1:]:
+            calls.setdefault(id(layer), (layer, []))[1].append(task)
+    last = SHARE_DEPTHS.index(share_depth)
+    blocks = (*SHARE_DEPTHS, "output")
+    expected_shared = [n for d in blocks[: last + 1] for n in block_layer_names(d)]
+    expected_own = {t: [n for d in blocks[last + 1 :] for n in block_layer_names(d, suffix=f"_{t}")] for t in tasks}
+    shared = [layer.name for layer, users in calls.values() if users == tasks]
+    own = {t: [layer.name for layer, users in calls.values() if users == [t]] for t in tasks}
+    problems = []
+    if shared != expected_shared:
+        problems.append(f"shared by every leg: {shared}, expected {expected_shared}")
+    problems += [f"{t}'s own layers: {own[t]}, expected {expected_own[t]}" for t in tasks if own[t] != expected_own[t]]
+    if len(set(names)) != len(model.layers) or len({id(layer) for layer in model.layers}) != len(model.layers):
+        problems.append("a layer name or object appears twice in the network")
+    count = lambda variables: int(sum(np.prod(v.shape) for v in variables))  # noqa: E731
+    leg_weights = {t: count(leg.weights) for t, leg in legs.items()}
+    shared_weights = count([w for layer, users in calls.values() if users == tasks for w in layer.weights])
+    weights = count(model.weights)
+    if weights != sum(leg_weights.values()) - (len(tasks) - 1) * shared_weights:
+        problems.append(f"{weights} weights in the network, but the legs hold {sum(leg_weights.values())} less "
+                        f"{len(tasks) - 1} x {shared_weights} shared")  # fmt: skip
+    if problems:
+        raise ValueError(f"Expected legs tied up to {share_depth} in {model.name!r}. Received: {'; '.join(problems)}")
+    return TiedLegs(tuple(shared), {t: tuple(v) for t, v in own.items()}, leg_weights, shared_weights, weights,
+                    tuple(model.output_names))  # fmt: skip
 
 
 def paired_dataset(
@@ -176,7 +250,7 @@ def train_multitask(
     *,
     batch_sizes: Mapping[str, int] | None = None,
     cache_dir: str | Path | None = None,
-    verbose: int | str = 2,
+    verbose: int | str = 0,
 ) -> MultitaskNetwork:
     """Train a hybrid network whose task legs are tied up to `share_depth` (paper 2, Sec. 4.2 and 5.3); cached.
 
@@ -196,7 +270,7 @@ def train_multitask(
         settings: see `UnifiedSettings`.
         batch_sizes: task -> patches per step (default: `settings.batch_size` for every task).
         cache_dir: folder for the results (default `<cache>/unified/`).
-        verbose: Keras training verbosity.
+        verbose: Keras training verbosity (0, the default: no per-epoch log; the history is returned to plot).
 
     Returns:
         A `MultitaskNetwork`.
@@ -279,7 +353,7 @@ def multitask_sweep(
     *,
     share_depths: Sequence[str] = SHARE_DEPTHS,
     cache_dir: str | Path | None = None,
-    verbose: int | str = 2,
+    verbose: int | str = 0,
 ) -> dict[str, dict[str, Evaluation]]:
     """Multitask learning at every share depth: each task's test evaluation (paper 2, Sec. 5.3, Fig. 3 dashed).
 
@@ -289,7 +363,7 @@ def multitask_sweep(
         share_depths: the depths to try.
         cache_dir: folder for the results (default `<cache>/unified/`); each depth's network
             is cached, so `train_multitask(train_sets, "fc2", settings)` afterwards loads it.
-        verbose: Keras training verbosity.
+        verbose: Keras training verbosity (0, the default: no per-epoch log; the history is returned to plot).
 
     Returns:
         `{share depth: {task: Evaluation}}` (`.estimate()`, `.status` of the network).

@@ -33,7 +33,7 @@ def train_single_task(
     settings: UnifiedSettings = UnifiedSettings(),
     *,
     cache_dir: str | Path | None = None,
-    verbose: int | str = 2,
+    verbose: int | str = 0,
 ) -> SingleTaskResult:
     """Train MISLnet on one task and evaluate it on test patches (paper 2, Sec. 5.1); cached.
 
@@ -50,7 +50,7 @@ def train_single_task(
         test_set: test patches of the same classes.
         settings: see `UnifiedSettings`.
         cache_dir: folder for the results (default `<cache>/unified/`).
-        verbose: Keras training verbosity.
+        verbose: Keras training verbosity (0, the default: no per-epoch log; the history is returned to plot).
 
     Returns:
         A `SingleTaskResult` (network, history, test evaluation).

@@ -197,7 +197,7 @@ def train_transfer_head(
     settings: UnifiedSettings = UnifiedSettings(),
     *,
     features=None,
-    verbose: int | str = 2,
+    verbose: int | str = 0,
 ) -> training.TrainResult:
     """Transfer training on precomputed frozen features: train only the blocks above the share depth (Sec. 4.1).
 
@@ -218,7 +218,7 @@ def train_transfer_head(
         train_set: the target task's training patches.
         settings: see `UnifiedSettings`.
         features: the frozen features of `train_set` (an array or an `ArrayFile`), if already computed.
-        verbose: Keras training verbosity.
+        verbose: Keras training verbosity (0, the default: no per-epoch log; the history is returned to plot).
 
     Returns:
         The trained head (input: the features at `share_depth`) and its history.
@@ -277,7 +277,7 @@ def transfer_sweep(
     share_depths: Sequence[str] = SHARE_DEPTHS,
     precompute_features: bool | None = None,
     cache_dir: str | Path | None = None,
-    verbose: int | str = 2,
+    verbose: int | str = 0,
 ) -> dict[str, Evaluation]:
     """Transfer a trained network to another task at every share depth; test evaluation per depth (Sec. 5.2, Fig. 3).
 
@@ -300,7 +300,7 @@ def transfer_sweep(
             (`train_transfer_head`); False: always train the full `transfer_model`; None
             (default): precompute where a patch's features are no larger than the patch.
         cache_dir: folder for the results (default `<cache>/unified/`).
-        verbose: Keras training verbosity.
+        verbose: Keras training verbosity (0, the default: no per-epoch log; the history is returned to plot).
 
     Returns:
         `{share depth: Evaluation}` in the order of `share_depths`; each has its interval (`.estimate()`) and how

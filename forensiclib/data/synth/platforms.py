@@ -21,8 +21,10 @@ Calibrate a profile against other downloads with
 
 from __future__ import annotations
 
+import contextlib
 import difflib
 import tempfile
+import warnings
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -30,11 +32,29 @@ import numpy as np
 
 from ...cache import write_atomic
 from ...errors import ImageReadError
+from ...provenance._libjpeg import _captured_c_stderr
 from ...provenance.jpeg import JPEGLIB_LOCK, is_jpeg, open_image, read_dct
 from .platform_catalogue import FACEBOOK_TABLES, PLATFORMS
 from .platform_profile import SETTINGS, PlatformProfile
 
 __all__ = ["PlatformProfile", "PLATFORMS", "FACEBOOK_TABLES", "SETTINGS", "get_platform", "pick_behaviour", "share", "share_chain"]
+
+#: libjpeg's notice (a trace message, not a warning) when it writes a quantization table with entries above 255 as
+#: 16 bits, so that the file is extended sequential rather than baseline. Facebook's measured chrominance table
+#: (`FACEBOOK_TABLES`) has such entries, and a platform that keeps a Facebook download's coefficients rewrites it.
+LIBJPEG_16BIT_TABLES = "Caution: quantization tables are too coarse for baseline JPEG"
+
+
+@contextlib.contextmanager
+def _libjpeg_writing():
+    """libjpeg's messages while writing a simulated download: its 16-bit table notice dropped (the file says so
+    itself, in its frame header), any other message turned into a Python warning instead of a line on stderr."""
+    with _captured_c_stderr() as lines:
+        yield
+    other = [line.strip() for line in lines if line.strip() and line.strip() != LIBJPEG_16BIT_TABLES]
+    if other:
+        warnings.warn(f"libjpeg, writing a simulated download: {'; '.join(other)}", stacklevel=3)
+
 
 # The "content" and "size" rules map a measure linearly onto the quality range (assumed constants):
 # mean absolute luminance gradient 2 -> highest quality, 20 -> lowest; 0.25 MP -> highest, 2.5 MP -> lowest.
@@ -270,7 +290,8 @@ def _kept_coefficients(source, profile: PlatformProfile) -> bytes | None:
         jpeg.load()
         jpeg.markers = []  # metadata stripped: only the encoder's JFIF header is written
         target = Path(folder) / "kept.jpg"
-        jpeg.write_dct(str(target))  # baseline: jpeglib cannot write the coefficients progressive
+        with _libjpeg_writing():
+            jpeg.write_dct(str(target))  # baseline: jpeglib cannot write the coefficients progressive
         return target.read_bytes()
 
 
@@ -329,8 +350,9 @@ def _encode(rgb: np.ndarray, profile: PlatformProfile, quality: int, path: Path)
             jpeg.samp_factor = profile.subsampling
             jpeg.progressive_mode = profile.progressive
             method = getattr(jpeglib.DCTMethod, f"JDCT_{profile.dct_method.upper()}")
-            jpeg.write_spatial(str(path), qt=quality if tables is None else tables.astype(np.uint16),
-                               dct_method=method)  # fmt: skip
+            with _libjpeg_writing():
+                jpeg.write_spatial(str(path), qt=quality if tables is None else tables.astype(np.uint16),
+                                   dct_method=method)  # fmt: skip
         finally:
             jpeglib.version.set(previous)
 

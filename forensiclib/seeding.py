@@ -1,0 +1,33 @@
+"""Seeds for what does not take a `random_state`: Python's, NumPy's legacy global generator, TensorFlow/Keras.
+
+Below the library's training code and the notebook runner alike: `training.train` seeds each run with it, and
+`runner.session.start_session` (which re-exports it) seeds a notebook's kernel.
+"""
+
+from __future__ import annotations
+
+import random
+import sys
+
+import numpy as np
+
+__all__ = ["seed_everything"]
+
+
+def seed_everything(seed: int) -> None:
+    """Seed Python, NumPy's legacy global generator and, if imported, TensorFlow/Keras.
+
+    Library functions never draw from global generators (each takes a
+    `random_state`); this covers notebook code and third-party defaults. With
+    TensorFlow loaded it also turns on deterministic ops.
+    """
+    if not isinstance(seed, (int, np.integer)) or isinstance(seed, bool) or seed < 0:
+        raise ValueError(f"Expected seed a non-negative integer. Received: {seed!r}")
+    random.seed(seed)
+    np.random.seed(seed % 2**32)
+    if "tensorflow" in sys.modules or "keras" in sys.modules:
+        import keras
+        import tensorflow as tf
+
+        keras.utils.set_random_seed(seed)
+        tf.config.experimental.enable_op_determinism()
