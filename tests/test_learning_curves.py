@@ -19,6 +19,9 @@ from forensiclib.unified.learning_curves import (
 )
 from forensiclib.unified.patches import PatchSet
 
+COMMITTED = paths.project_root() / "docs" / "learning_curves.json"
+
+
 def manipulation_like(n_sources=10, blocks=4, size=16, seed=0):
     """Every source in six classes, `blocks` patches per source and class, each a file of its own (as paper2_patches)."""
     rng = np.random.default_rng(seed)
@@ -93,6 +96,23 @@ def test_training_stops_when_the_cpu_budget_is_used_and_keeps_the_best_round():
 def test_a_budget_run_refuses_patches_of_another_size():
     with pytest.raises(ValueError, match="16x16 patches"):
         train_within_budget(manipulation_like(size=16), manipulation_like(size=24), patch_size=16, cpu_seconds=1)
+
+
+def test_the_committed_learning_curves_load_and_plot():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    record = load_learning_curves(COMMITTED)
+    assert record["simulated"] is True and record["timing"]["wall_seconds"] > 0
+    tasks = {(p["task"], p["patch_size"]) for p in record["points"]}
+    assert {("manipulation", 64), ("camera", 64)} <= tasks and any(size > 64 for _, size in tasks)
+    for point in record["points"]:
+        assert point["low"] <= point["accuracy"] <= point["high"]
+        assert len(point["runs"]) == len(record["settings"]["seeds"])
+    headers, rows = learning_curve_rows(record)
+    assert len(rows) == len(record["points"]) and all(len(row) == len(headers) for row in rows)
+    fig = plots.plot_learning_curves(record, figsize=(5, 3))
+    assert len(fig.axes) == 1 and len(fig.axes[0].get_lines()) >= len(tasks)
 
 
 def test_a_learning_curve_file_that_is_not_one_is_refused(tmp_path):
