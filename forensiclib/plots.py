@@ -23,6 +23,7 @@ __all__ = [
     "plot_quantization_tables",
     "plot_training_history",
     "plot_tpr_comparison",
+    "plot_learning_curves",
 ]
 
 
@@ -384,5 +385,49 @@ def plot_tpr_comparison(tprs: dict[str, dict[str, Sequence[float]]], class_names
     axes[0, 0].set_ylabel(ylabel)
     axes[0, 0].legend(fontsize=8, loc="lower left")
     fig.suptitle(title, fontsize=10)
+    fig.tight_layout()
+    return fig
+
+
+def plot_learning_curves(record: dict, *, figsize: tuple[float, float] = (7.5, 4.2), title: str | None = None):
+    """Test accuracy against training patches, one line per task and input size (paper 2, Sec. 5.1's networks).
+
+    `record` is what `forensiclib.unified.learning_curves.load_learning_curves` reads (`benchmarks/learning_curves.py`
+    writes it): each point's accuracy over seeds with its 95% interval as an error bar, each seed's accuracy as a small
+    dot, and each task's chance level as a dotted line in the task's colour. The x axis is logarithmic.
+    """
+    plt = _pyplot()
+    points = record.get("points") if isinstance(record, dict) else None
+    if not points:
+        shown = repr(record)[:80]
+        raise ValueError(f"Expected a learning-curve record with points (load_learning_curves). Received: {shown}")
+    fig, ax = plt.subplots(figsize=figsize)
+    colours = {task: f"C{i}" for i, task in enumerate(dict.fromkeys(p["task"] for p in points))}
+    lines = {}
+    for p in points:
+        lines.setdefault((p["task"], p["patch_size"]), []).append(p)
+    for (task, size), group in lines.items():
+        group = sorted(group, key=lambda p: p["training_patches"])
+        x = np.array([p["training_patches"] for p in group], float)
+        y = np.array([p["accuracy"] for p in group], float)
+        errors = np.array([[p["accuracy"] - p["low"] for p in group], [p["high"] - p["accuracy"] for p in group]])
+        style = "-o" if size == min(s for t, s in lines if t == task) else "--s"
+        ax.errorbar(x, y, yerr=errors, fmt=style, color=colours[task], capsize=3, ms=5,
+                    label=f"{task}, {size}x{size}")  # fmt: skip
+        for p in group:
+            seeds = [r["accuracy"] for r in p["runs"]]
+            ax.plot([p["training_patches"]] * len(seeds), seeds, ".", color=colours[task], alpha=0.4, ms=4)
+    for task, colour in colours.items():
+        chance = max(p["chance"] for p in points if p["task"] == task)
+        ax.axhline(chance, color=colour, ls=":", lw=1)
+        ax.annotate(f"chance ({task})", (1.0, chance), xycoords=("axes fraction", "data"), ha="right", va="bottom",
+                    fontsize=7, color=colour)  # fmt: skip
+    ax.set_xscale("log")
+    ax.set(xlabel="training patches", ylabel="test accuracy (%)", ylim=(0, 100))
+    ax.grid(alpha=0.3, which="both")
+    ax.legend(fontsize=8, loc="upper left")
+    budget = record.get("settings", {}).get("cpu_seconds")
+    default = "Learning curves (simulated data)" + (f", {budget:g} CPU-s per network or its plateau" if budget else "")
+    ax.set_title(title if title is not None else default, fontsize=10)
     fig.tight_layout()
     return fig

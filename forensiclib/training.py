@@ -326,7 +326,7 @@ def file_dataset(x, y=None, *, batch_size: int, shuffle: bool = False, seed: int
         order = lambda: (np.random.default_rng([seed, call, next(passes)]).permutation(n) if shuffle  # noqa: E731
                          else np.arange(n))  # fmt: skip
         pending = order()
-        while len(pending):
+        while len(pending) or endless:  # endless: refilled below, also when a pass ended on a batch border
             while endless and len(pending) < batch_size:
                 pending = np.concatenate([pending, order()])
             rows, pending = pending[:batch_size], pending[batch_size:]

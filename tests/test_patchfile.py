@@ -88,6 +88,14 @@ def test_file_dataset_gives_every_row_once_per_epoch_from_the_seed(tmp_path):
     assert len(labels) == 104 and sorted(labels[:50]) == sorted(labels[50:100]) == list(range(50))
 
 
+def test_an_endless_stream_goes_on_when_a_pass_ends_on_a_batch_border():
+    """48 rows in batches of 8: a pass ends exactly after 6 batches, and the stream must refill, not stop there."""
+    x, y = np.arange(48, dtype=np.float32).reshape(48, 1), np.arange(48)
+    endless = training.file_dataset(x, y, batch_size=8, shuffle=True, seed=0, endless=True)
+    labels = np.concatenate([yb.numpy() for _, yb in endless.take(15)])
+    assert len(labels) == 120 and sorted(labels[:48]) == sorted(labels[48:96]) == list(range(48))
+
+
 @pytest.fixture(scope="module")
 def sets(tmp_path_factory):
     """Camera patches of task C, in memory and on disk."""

@@ -9,7 +9,8 @@ The networks and the experiments, one concept per module:
 - `single_task`: one network per task (Sec. 5.1);
 - `transfer`: freeze up to a share depth, train above it (Sec. 4.1, 5.2);
 - `multitask`: legs tied up to a share depth (Sec. 4.2, 5.3);
-- `trees`: extremely randomized trees on deep features (Sec. 5.3.1, 5.4, Tables 2-3).
+- `trees`: extremely randomized trees on deep features (Sec. 5.3.1, 5.4, Tables 2-3);
+- `learning_curves`: single-task accuracy against the training data within a CPU budget (for sizing a profile).
 
 Import the public names from `forensiclib` itself (`fl.mislnet`, `fl.run_transfer`, ...).
 """
