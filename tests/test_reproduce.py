@@ -375,11 +375,13 @@ def test_the_kernel_drops_its_transport_warning_and_keeps_its_other_messages():
         "import logging; from ipykernel import kernelapp; "
         "log = logging.getLogger('IPKernelApp'); "
         "kernelapp.launch_new_instance = lambda: [log.warning('Kernel is running over TCP without encryption. All "
-        "communication is sent in plain text.'), log.warning('another warning of the kernel')]\n"
+        "communication is sent in plain text.'), log.error('KeyboardInterrupt caught in kernel.'), "
+        "log.warning('another warning of the kernel')]\n"
     )
     out = subprocess.run([sys.executable, "-c", stand_in + runner._KERNEL_MAIN], capture_output=True, text=True,
                          timeout=120, check=True)  # fmt: skip
     assert "another warning of the kernel" in out.stderr and "without encryption" not in out.stderr, out.stderr
+    assert "KeyboardInterrupt" not in out.stderr, out.stderr  # Jupyter's shutdown interrupt, on a loaded machine
 
 
 def test_reproduce_of_the_default_profile_rewrites_the_readme_headline(project):

@@ -84,11 +84,18 @@ DETERMINISM_ENV = {
 #: the run, and the kernel echoes its stderr to the runner's console. Errors that matter reach Python as exceptions.
 QUIET_ENV = {
     "TF_CPP_MIN_LOG_LEVEL": "3",
+    # Jupyter stops a kernel with SIGINT first, then a shutdown request, then SIGTERM and SIGKILL 2.5 and 5 s later.
+    # On a loaded machine the feature workers' pool is not always shut down by then, and multiprocessing's resource
+    # tracker (which then removes the pool's semaphores itself) warns of "leaked semaphore objects" on the console.
+    "PYTHONWARNINGS": "ignore:resource_tracker:UserWarning",
 }
 #: The kernel's entry point: `ipykernel_launcher`'s (the working folder off `sys.path` while ipykernel loads), with
 #: one log message of the kernel dropped, its warning that it runs "over TCP without encryption". Papermill's kernel
 #: manager provisions no CurveZMQ keys, and the kernel listens on this machine's loopback only, behind the
 #: connection file's signing key; the warning would print at every notebook. The kernel's other messages stay.
+#: The kernel's "KeyboardInterrupt caught in kernel" is dropped too: a notebook run by the runner is never interrupted
+#: through Jupyter, and Jupyter's shutdown begins with an interrupt, which a loaded machine can deliver while the
+#: kernel still finishes its last reply (the runner stops a notebook past its time limit with SIGTERM, not SIGINT).
 #: Before any cell runs it also holds TensorFlow's start-up log to `TF_CPP_MIN_LOG_LEVEL` (`forensiclib._tf_log`),
 #: for a notebook that imports TensorFlow or Keras before `forensiclib`.
 _KERNEL_MAIN = (
@@ -96,7 +103,8 @@ _KERNEL_MAIN = (
     "sys.path[0] == '' and sys.path.pop(0)\n"
     "try:\n    from forensiclib._tf_log import install; install()\nexcept ImportError:\n    pass\n"
     "logging.getLogger('IPKernelApp').addFilter("
-    "lambda record: not record.getMessage().startswith('Kernel is running over TCP without encryption')); "
+    "lambda record: not record.getMessage().startswith(('Kernel is running over TCP without encryption', "
+    "'KeyboardInterrupt caught in kernel'))); "
     "from ipykernel import kernelapp; "
     "kernelapp.launch_new_instance()"
 )
