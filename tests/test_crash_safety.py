@@ -63,5 +63,8 @@ def test_training_killed_after_an_epoch_resumes_from_its_checkpoint(tmp_path):
     assert len(full["loss"]) == 6 and len(rest["loss"]) == 3  # epochs 4..6 only: it went on from epoch 3
     # it went on from trained weights: its first epoch is far below an untrained network's first epoch
     assert rest["loss"][0] < 0.8 * full["loss"][0]
-    assert rest["loss"][-1] == pytest.approx(full["loss"][-1], abs=0.15)
+    # and trained as well as the uninterrupted run over the same epochs. Not epoch by epoch: the resumed run draws
+    # other dropout masks, and AdaDelta at rate 1 on this toy problem swings by 0.2 from one epoch to the next on some
+    # CPUs (resumed 0.64, 0.44, 0.71 against 0.66, 0.57, 0.47 here); a run restarted from scratch averages about 0.8
+    assert sum(rest["loss"]) / 3 == pytest.approx(sum(full["loss"][3:]) / 3, abs=0.15)
     assert not (tmp_path / "backup_b").exists() or not any((tmp_path / "backup_b").iterdir())  # deleted at the end
