@@ -82,6 +82,16 @@ from .provenance.features import (
     image_features as image_features,
     zigzag_modes as zigzag_modes,
 )
+from .provenance.combination import Combination as Combination
+from .provenance.header import (
+    JPEGHeader as JPEGHeader,
+    read_header as read_header,
+)
+from .provenance.header_vote import (
+    HeaderVote as HeaderVote,
+    header_vote as header_vote,
+    shifted_calibration_set as shifted_calibration_set,
+)
 from .provenance.identifier import (
     identify as identify,
     load_identifier as load_identifier,
@@ -98,6 +108,8 @@ from .provenance.jpeg import (
     read_dct as read_dct,
 )
 from .provenance.table_evidence import (
+    HeaderEvidence as HeaderEvidence,
+    Smoothing as Smoothing,
     TableEvidence as TableEvidence,
     luminance_table as luminance_table,
 )

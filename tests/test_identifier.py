@@ -186,3 +186,100 @@ def test_table_evidence_over_other_classes_is_refused(identifier_dir, shared_ima
     with pytest.raises(ValueError, match="table evidence over the network's classes"):
         fl.save_identifier(FakeResult(identifier_dir / "model.keras"), identifier_dir.parent / "other", patch_size=64,
                            trained_on="x", simulated=True, table_evidence=evidence)  # fmt: skip
+
+
+# --- version 3: the patch vote and the header's evidence, with a confidence ------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def soft_identifier_dir(tmp_path_factory):
+    """A version-3 identifier: an untrained network, header evidence from shared files, fixed weights."""
+    from forensiclib.provenance.combination import Combination
+    from forensiclib.provenance.header_vote import simulator_evidence
+
+    folder = tmp_path_factory.mktemp("soft_identifier")
+    model = fl.dct_cnn(len(CLASSES))
+    model.save(folder / "trained.keras")
+    photo = fl.load_photo("coffee")[:192, :256]
+    files, labels = [], []
+    for label, name in enumerate(CLASSES):
+        for seed in range(2):
+            files.append(share(photo, name, folder / "train" / f"{name}{seed}.jpg", random_state=seed))
+            labels.append(label)
+    evidence = simulator_evidence(files, labels, CLASSES)
+    combination = Combination(network_weight=0.5, header_weight=0.5, min_confidence=0.6, calibrated_on="a test")
+    return fl.save_identifier(FakeResult(folder / "trained.keras"), folder / "identifier", patch_size=64,
+                              trained_on="a test set (simulated)", simulated=True, header_evidence=evidence,
+                              combination=combination).folder  # fmt: skip
+
+
+def test_version_3_answers_with_a_confidence_and_flags_the_unsure(soft_identifier_dir, shared_image):
+    identifier = fl.load_identifier(soft_identifier_dir)
+    assert identifier.method == "soft" and identifier.metadata["version"] == 3
+    assert "weighed against the patch vote" in identifier.describe() and "60% confidence" in identifier.describe()
+    (answer,) = fl.identify([shared_image], identifier)
+    assert answer.method == "soft" and sum(answer.posterior.values()) == pytest.approx(1.0)
+    assert answer.prediction == max(answer.posterior, key=answer.posterior.get)
+    assert answer.confidence == pytest.approx(answer.posterior[answer.prediction])
+    assert answer.uncertain == (answer.confidence < 0.6) and set(answer.header) >= {"table", "coding", "iptc"}
+    assert ("uncertain (likeliest" in answer.describe()) == answer.uncertain
+    (restricted,) = fl.identify([shared_image], identifier, method="restricted")
+    (paper,) = fl.identify([shared_image], identifier, use_tables=False)
+    assert restricted.method == "restricted" and paper.method == "histograms" and paper.table_writers is None
+    assert paper.votes == answer.votes  # the same patches
+    with pytest.raises(ValueError, match="Expected a method among"):
+        fl.identify([shared_image], identifier, method="vote")
+
+
+def test_older_versions_still_load_and_answer_as_they_did(table_identifier_dir, identifier_dir, shared_image, tmp_path):
+    import shutil
+
+    old = tmp_path / "v2"
+    shutil.copytree(table_identifier_dir, old)
+    record = json.loads((old / "identifier.json").read_text())
+    record["version"] = 2
+    (old / "identifier.json").write_text(json.dumps(record))
+    identifier = fl.load_identifier(old)
+    assert identifier.method == "restricted" and identifier.header_evidence is None
+    (answer,) = fl.identify([shared_image], identifier)
+    assert answer.prediction == "flickr" and answer.method == "restricted" and answer.confidence is not None
+    assert fl.load_identifier(identifier_dir).method == "histograms"
+    with pytest.raises(ValueError, match="version-3 identifier"):
+        fl.identify([shared_image], identifier, method="soft")
+
+
+def test_header_evidence_needs_its_weights(identifier_dir, shared_image):
+    from forensiclib.provenance.header_vote import simulator_evidence
+
+    evidence = simulator_evidence([shared_image], [2], CLASSES)
+    with pytest.raises(ValueError, match="header_evidence and combination together"):
+        fl.save_identifier(FakeResult(identifier_dir / "model.keras"), identifier_dir.parent / "other", patch_size=64,
+                           trained_on="x", simulated=True, header_evidence=evidence)  # fmt: skip
+
+
+#: The keys of one answer in `identify --json`: scripts may rely on them.
+ANSWER_KEYS = {"path", "prediction", "confidence", "uncertain", "method", "posterior", "mean_patch_probability",
+               "votes", "table_writers", "header", "warnings", "error"}
+
+
+@pytest.mark.slow
+def test_command_line_json_is_valid_and_stable(soft_identifier_dir, shared_image, tmp_path):
+    text = tmp_path / "notes.txt"
+    text.write_text("hello")
+    out = _cli("identify", "--model", soft_identifier_dir, "--json", shared_image, text)
+    assert out.returncode == 1  # one file skipped
+    record = json.loads(out.stdout)
+    assert set(record) == {"identifier", "answers", "skipped"} and record["skipped"] == 1
+    assert record["identifier"]["method"] == "soft" and record["identifier"]["classes"] == list(CLASSES)
+    good, bad = record["answers"]
+    assert set(good) == ANSWER_KEYS == set(bad)
+    assert good["path"] == str(shared_image) and good["prediction"] in CLASSES and good["error"] is None
+    assert 0 < good["confidence"] <= 1 and set(good["posterior"]) == set(CLASSES)
+    assert bad["prediction"] is None and "expected a JPEG, PNG or TIFF" in bad["error"]
+    again = _cli("identify", "--model", soft_identifier_dir, "--json", shared_image, text)
+    assert again.stdout == out.stdout  # the same files give the same bytes
+    strict = json.loads(_cli("identify", "--model", soft_identifier_dir, "--json", "--min-confidence", "1",
+                             shared_image).stdout)  # fmt: skip
+    assert strict["answers"][0]["uncertain"] and strict["identifier"]["min_confidence"] == 1.0
+    out = _cli("identify", "--model", soft_identifier_dir, "--min-confidence", "2", shared_image)
+    assert out.returncode == 2 and "expected a number in 0..1" in out.stderr

@@ -83,11 +83,11 @@ def test_counts_exif_and_other_segments(tmp_path):
     exif[0x010F] = "ForensiclibTestCamera"
     for name in ("chelsea", "coffee", "astronaut"):
         Image.fromarray(fl.load_photo(name)).save(tmp_path / f"{name}.jpg", quality=90, exif=exif.tobytes())
-    share(tmp_path / "chelsea.jpg", "twitter", tmp_path / "twitter.jpg")
+    share(tmp_path / "chelsea.jpg", "telegram", tmp_path / "telegram.jpg")  # writes an ICC profile, as measured
     measurement = measure_platform(tmp_path)
-    assert measurement.segment_counts() == {"APP0:JFIF": 4, "APP1:Exif": 3}
+    assert measurement.segment_counts() == {"APP0:JFIF": 4, "APP1:Exif": 3, "APP2:ICC": 1}
     by_name = {image.path.name: image.segments for image in measurement.images}
-    assert by_name["chelsea.jpg"] == ("APP0:JFIF", "APP1:Exif") and by_name["twitter.jpg"] == ("APP0:JFIF",)
+    assert by_name["chelsea.jpg"] == ("APP0:JFIF", "APP1:Exif") and by_name["telegram.jpg"] == ("APP0:JFIF", "APP2:ICC")
     assert measurement.to_profile("camera").keep_exif  # 3 of 4 keep it
     assert "APP1:Exif x3" in measurement.report()
 

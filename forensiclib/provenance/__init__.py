@@ -9,7 +9,11 @@ The pipeline, in the order the paper describes it:
 - `evaluation`: every number of those tables with its 95% interval and test size, and the one setup call of
   the notebooks (data and cached networks, per dataset and seed);
 - `identifier`: the trained network kept and applied to new files (`python -m forensiclib identify`);
-- `table_evidence`: which classes wrote a quantization table in training, the candidates an identifier votes among.
+- `header`: the traits of a JPEG's header (tables, coding, subsampling, metadata segments, restarts, size);
+- `table_evidence`: which classes wrote each header trait in training and from which real sources, as smoothed
+  likelihoods (`HeaderEvidence`; `TableEvidence`: the tables' writers, which identifier version 2 votes among);
+- `combination`: the patch vote and the header combined into one answer with a confidence, calibrated on simulated
+  held-out images; `header_vote`: all of that on a run's test images (notebook 05).
 
 Import the public names from `forensiclib` itself (`fl.read_dct`, `fl.run_provenance`, ...); this
 package imports nothing on its own, so feature workers start without TensorFlow.

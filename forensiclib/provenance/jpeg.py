@@ -143,6 +143,7 @@ def encode_jpeg(
     subsampling: str = "4:2:0",
     progressive: bool = False,
     quantization_tables: np.ndarray | None = None,
+    restart_interval: int = 0,
 ) -> Path:
     """Write an image as a JPEG with Pillow's libjpeg-turbo (IJG quality tables, or given ones).
 
@@ -154,6 +155,7 @@ def encode_jpeg(
         progressive: write a progressive JPEG.
         quantization_tables: `(2, 8, 8)` integer (luminance, chrominance) tables in natural order, entries
             1..32767 (a camera's own tables), written instead of the IJG tables; None: IJG tables at `quality`.
+        restart_interval: MCUs between restart markers, 0..65535 (0: none, libjpeg's default).
 
     Returns:
         The path written.
@@ -176,6 +178,11 @@ def encode_jpeg(
                 f"Received: {array.dtype} {array.shape}"
             )
         tables = {"qtables": [table.ravel().tolist() for table in array]}
+    if isinstance(restart_interval, bool) or not isinstance(restart_interval, (int, np.integer)) or \
+            not 0 <= restart_interval <= 65535:  # fmt: skip
+        raise ValueError(f"Expected restart_interval an integer in 0..65535. Received: {restart_interval!r}")
+    if restart_interval:
+        tables["restart_marker_blocks"] = int(restart_interval)
     path = Path(path)
     Image.fromarray(image).save(
         path,

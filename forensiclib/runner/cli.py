@@ -13,6 +13,8 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
+import json
 import sys
 import textwrap
 from pathlib import Path
@@ -107,19 +109,42 @@ def _identify(args: argparse.Namespace) -> int:
     except (FileNotFoundError, ValueError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
-    print(identifier.describe())
-    if identifier.simulated:
-        print("note: this network was trained on SIMULATED platform data; on real downloads its answers reflect "
-              "how close the simulated profiles are to the real platforms.")  # fmt: skip
+    if args.min_confidence is not None:
+        if not 0 <= args.min_confidence <= 1:
+            print(f"error: --min-confidence: expected a number in 0..1. Received: {args.min_confidence}",
+                  file=sys.stderr)  # fmt: skip
+            return 2
+        if identifier.combination is not None:
+            identifier.combination = dataclasses.replace(identifier.combination, min_confidence=args.min_confidence)
+    method = "histograms" if args.histograms_only else (args.method or identifier.method)
+    if method == "soft" and identifier.method != "soft" or method == "restricted" and identifier.table_evidence is None:
+        print(f"error: --method {method}: {folder} is an identifier of version {identifier.metadata.get('version')}, "
+              f"which answers by {identifier.method!r} at most (run notebook 05 again for a newer one)",
+              file=sys.stderr)  # fmt: skip
+        return 2
+    if not args.json:
+        print(identifier.describe())
+        if identifier.simulated:
+            print("note: this network was trained on SIMULATED platform data; on real downloads its answers reflect "
+                  "how close the simulated profiles are to the real platforms.")  # fmt: skip
     from ..provenance.features import _list_files
 
     files = []
     for item in map(Path, args.images):  # folders: recursively, links to folders not followed, hidden files left out
         files += _list_files(item) if item.is_dir() else [item]
-    answers = identify(files, identifier, use_tables=not args.histograms_only)
+    answers = identify(files, identifier, method=method)
+    failed = sum(a.error is not None for a in answers)
+    if args.json:
+        threshold = identifier.combination.min_confidence if identifier.combination is not None else 0.5
+        record = {"identifier": {"folder": str(identifier.folder), "version": identifier.metadata.get("version"),
+                                 "classes": list(identifier.classes), "trained_on": identifier.trained_on,
+                                 "simulated": identifier.simulated, "method": method,
+                                 "min_confidence": threshold},
+                  "answers": [answer.to_record() for answer in answers], "skipped": failed}  # fmt: skip
+        print(json.dumps(record, indent=1))
+        return 1 if failed else 0
     for answer in answers:
         print(answer.describe(), file=sys.stderr if answer.error else sys.stdout)
-    failed = sum(a.error is not None for a in answers)
     if failed:
         print(f"{failed} of {len(answers)} files skipped", file=sys.stderr)
     return 1 if failed else 0
@@ -245,14 +270,25 @@ def main(argv: list[str] | None = None) -> int:
 
     ident = commands.add_parser("identify", help="which platform did these images come from",
                                 description="Predict the platform of each image with the 1-D CNN notebook 05 trained "
-                                "(paper 1): the majority vote of its 64x64 patches among the classes whose training "
-                                "files carried the image's quantization table (all classes for a table never seen in "
-                                "training), the mean patch probabilities and the vote counts. Files that cannot be read "
-                                "are listed with the reason (exit status 1).")
+                                "(paper 1): the vote of its 64x64 patches combined with what the file's header says "
+                                "(quantization table, coding, subsampling, metadata segments, size), each trait a "
+                                "likelihood of each class counted on the training files; the answer's probability is "
+                                "its confidence, and below the identifier's threshold it says 'uncertain'. Also the "
+                                "mean patch probabilities and the vote counts. Files that cannot be read are listed "
+                                "with the reason (exit status 1).")
     ident.add_argument("images", nargs="+", help="image files or folders")
     ident.add_argument("--model", help="identifier folder (default: results/<default|paper|smoke>/05_eight_classes/identifier)")
     ident.add_argument("--histograms-only", action="store_true",
-                       help="ignore the quantization table: the paper's vote among all classes")
+                       help="ignore the file's header: the paper's vote among all classes")
+    ident.add_argument("--method", choices=("soft", "restricted", "histograms"),
+                       help="soft: patch vote and header (identifier version 3); restricted: the vote among the "
+                       "classes that wrote the image's table in training (version 2); histograms: the paper's vote "
+                       "(default: the identifier's own)")
+    ident.add_argument("--min-confidence", type=float,
+                       help="flag answers below this probability as uncertain (0..1; default: the identifier's)")
+    ident.add_argument("--json", action="store_true",
+                       help="print one JSON object (the identifier and one record per file, unreadable ones with "
+                       "their error) instead of text")
     ident.set_defaults(handler=_identify)
 
     measure = commands.add_parser("measure-platform", help="measure a folder of downloads from one platform",

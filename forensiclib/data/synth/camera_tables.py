@@ -1,14 +1,71 @@
-"""Quantization tables real cameras write: measured on camera originals, one per camera model.
+"""Quantization tables and header layouts real cameras write: measured on camera originals, one per camera model.
 
-Each entry is a camera model's (luminance, chrominance) tables, 64 values each in natural (row-major) order, and
-the chroma subsampling of that original. Measured with `forensiclib.read_dct` / jpeglib on 23 camera originals
-from a public collection of camera sample files (their maker EXIF names the model, no editing software tag):
-the tables are facts about the cameras, embedded as data; the files are not needed.
+Each entry of `CAMERA_TABLES` is a camera model's (luminance, chrominance) tables, 64 values each in natural
+(row-major) order, and the chroma subsampling of that original; `CAMERA_HEADERS` its metadata segments in file
+order and restart interval (`forensiclib.provenance.header.read_header`). Measured with `forensiclib.read_dct` /
+jpeglib on 23 camera originals from public collections of camera sample files (their maker EXIF names the model, no
+editing software tag; `CAMERA_SOURCES` names each file, as `realdata/MANIFEST.tsv` lists it): the tables are facts
+about the cameras, embedded as data; the files are not needed. Every one of them is baseline with the standard
+Huffman tables and carries an EXIF block.
 """
 
 from __future__ import annotations
 
-__all__ = ["CAMERA_TABLES"]
+__all__ = ["CAMERA_TABLES", "CAMERA_SOURCES", "CAMERA_HEADERS"]
+
+#: Camera model -> the file its facts were measured on: "repository: path" (public sample collections).
+CAMERA_SOURCES: dict[str, str] = {
+    "Apple_iPhone_4": "drewnoakes/metadata-extractor-images: jpg/Apple iPhone 4.jpg",
+    "Apple_iPhone_5s": "drewnoakes/metadata-extractor-images: jpg/Issue 177.jpg",
+    "Canon_EOS_1000D": "drewnoakes/metadata-extractor-images: jpg/Canon EOS 1000D.jpg",
+    "Canon_IXUS_430": "drewnoakes/metadata-extractor-images: jpg/Canon IXUS 430.jpg",
+    "Canon_PowerShot_G2": "drewnoakes/metadata-extractor-images: jpg/Canon PowerShot G2.jpg",
+    "Canon_PowerShot_S40": "drewnoakes/metadata-extractor-images: jpg/Canon PowerShot S40 (2).jpg",
+    "Casio_EX-Z3": "drewnoakes/metadata-extractor-images: jpg/Casio EX-Z3.jpg",
+    "Fujifilm_FinePix1400Zoom": "drewnoakes/metadata-extractor-images: jpg/FujiFilm FinePix1400Zoom (2).jpg",
+    "HMD_Nokia_8.3_5G": "ianare/exif-samples: jpg/mobile/HMD_Nokia_8.3_5G.jpg",
+    "HTC_One": "drewnoakes/metadata-extractor-images: jpg/HTC One.jpg",
+    "Kodak_DX4900": "drewnoakes/metadata-extractor-images: jpg/Kodak DX4900 Zoom.jpg",
+    "Konica_Q-M100": "drewnoakes/metadata-extractor-images: jpg/Konica Q-M100 (1).jpg",
+    "Minolta_DiMAGE_S404": "drewnoakes/metadata-extractor-images: jpg/Minolta DiMAGE S404.jpg",
+    "Nikon_D100": "drewnoakes/metadata-extractor-images: jpg/Nikon D100.jpg",
+    "Nikon_D40": "drewnoakes/metadata-extractor-images: jpg/Nikon D40.jpg",
+    "Nikon_D70s": "polimi-ispl/prnu-python: test/data/nat-jpg/Nikon_D70s_1_22750.JPG",
+    "Nikon_E990": "drewnoakes/metadata-extractor-images: jpg/Nikon E990.jpg",
+    "Olympus_E-P3": "drewnoakes/metadata-extractor-images: jpg/Olympus PEN E-P3.jpg",
+    "Pentax_istD": "drewnoakes/metadata-extractor-images: jpg/Pentax ist D.jpg",
+    "Samsung_GT-I9505": "drewnoakes/metadata-extractor-images: jpg/Samsung GT-I9505 (Galaxy S4).jpg",
+    "Sanyo_S1": "drewnoakes/metadata-extractor-images: jpg/Sanyo S1.JPG",
+    "Sony_DCR-PC110E": "drewnoakes/metadata-extractor-images: jpg/Sony DCR-PC110E (2).jpg",
+    "Sony_Xperia_Z2_D6503": "drewnoakes/metadata-extractor-images: jpg/Sony D5403 (Xperia Z2).jpg",
+}
+
+#: Camera model -> (metadata segments in file order, restart interval in MCUs, 0 for none), as `read_header` reads them.
+CAMERA_HEADERS: dict[str, tuple[tuple[str, ...], int]] = {
+    "Apple_iPhone_4": (("jfif", "icc", "exif"), 0),
+    "Apple_iPhone_5s": (("exif", "xmp"), 204),
+    "Canon_EOS_1000D": (("exif",), 0),
+    "Canon_IXUS_430": (("exif",), 0),
+    "Canon_PowerShot_G2": (("jfif", "exif"), 0),
+    "Canon_PowerShot_S40": (("exif",), 0),
+    "Casio_EX-Z3": (("exif",), 0),
+    "Fujifilm_FinePix1400Zoom": (("exif",), 4),
+    "HMD_Nokia_8.3_5G": (("exif", "jfif"), 0),
+    "HTC_One": (("exif",), 0),
+    "Kodak_DX4900": (("exif",), 0),
+    "Konica_Q-M100": (("exif",), 4),
+    "Minolta_DiMAGE_S404": (("exif",), 0),
+    "Nikon_D100": (("exif",), 0),
+    "Nikon_D40": (("exif", "xmp", "iptc"), 0),
+    "Nikon_D70s": (("exif",), 0),
+    "Nikon_E990": (("exif",), 0),
+    "Olympus_E-P3": (("exif",), 4),
+    "Pentax_istD": (("exif",), 4),
+    "Samsung_GT-I9505": (("exif",), 0),
+    "Sanyo_S1": (("exif",), 0),
+    "Sony_DCR-PC110E": (("exif",), 0),
+    "Sony_Xperia_Z2_D6503": (("exif", "xmp", "iptc"), 0),
+}
 
 #: Camera model -> (luminance table, chrominance table, subsampling), 64 values per table in natural order.
 CAMERA_TABLES: dict[str, tuple[tuple[int, ...], tuple[int, ...], str]] = {

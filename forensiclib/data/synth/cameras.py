@@ -30,7 +30,8 @@ module simulates them. Every parameter is invented: the models are named
 pair real cameras write (`forensiclib.data.synth.camera_tables`, measured on 23 camera originals): each
 catalogue model holds four real cameras' pairs, the way a firmware holds several quality settings
 or adapts its tables to the scene, and picks one by the image's busyness (busier: coarser table,
-as a file-size budget would). A model without tables writes IJG tables at its `jpeg_quality`.
+as a file-size budget would). A model without tables writes IJG tables at its `jpeg_quality`. The file's
+header is laid out as that real camera's (`CAMERA_HEADERS`: EXIF, with or without JFIF, restart markers).
 
 Example:
     >>> model = camera_models("B")[0]
@@ -52,7 +53,8 @@ import numpy as np
 
 from ...provenance.jpeg import encode_jpeg
 from ._camera_pipeline import _demosaic, _mosaic, _prnu_pattern, _srgb_to_linear
-from .camera_tables import CAMERA_TABLES
+from ._segments import rewrite_segments
+from .camera_tables import CAMERA_HEADERS, CAMERA_TABLES
 
 __all__ = [
     "CFA_PATTERNS",
@@ -378,7 +380,9 @@ def camera_tables_for(image: np.ndarray, camera: CameraModel | CameraDevice) -> 
 
 def write_camera_jpeg(image: np.ndarray, path: str | Path, camera: CameraModel | CameraDevice) -> Path:
     """Write an image as the JPEG a camera model would: a real camera's tables (or its IJG quality) and its
-    chroma subsampling.
+    chroma subsampling, baseline with the standard Huffman tables, and the header layout of the real camera whose
+    tables it writes (`camera_tables.CAMERA_HEADERS`: its metadata segments, with an EXIF block naming the simulated
+    model, and its restart interval; EXIF alone for IJG tables).
 
     Args:
         image: `(height, width, 3)` uint8 RGB, typically from `capture`.
@@ -398,8 +402,11 @@ def write_camera_jpeg(image: np.ndarray, path: str | Path, camera: CameraModel |
         raise ValueError(f"Expected camera a CameraModel or CameraDevice. Received: {type(camera).__name__}")
     name = camera_tables_for(image, model) if model.jpeg_tables else None
     tables = None if name is None else np.array(CAMERA_TABLES[name][:2]).reshape(2, 8, 8)
-    return encode_jpeg(image, path, quality=model.jpeg_quality, subsampling=model.jpeg_subsampling,
-                       quantization_tables=tables)  # fmt: skip
+    segments, restart_interval = CAMERA_HEADERS[name] if name is not None else (("exif",), 0)
+    path = encode_jpeg(image, path, quality=model.jpeg_quality, subsampling=model.jpeg_subsampling,
+                       quantization_tables=tables, restart_interval=restart_interval)  # fmt: skip
+    path.write_bytes(rewrite_segments(path.read_bytes(), segments, make="forensiclib", model=model.name))
+    return path
 
 
 def capture_jpeg(

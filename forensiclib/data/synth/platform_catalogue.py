@@ -11,7 +11,19 @@ from types import MappingProxyType
 
 from .platform_profile import MEASURE_COMMAND, PlatformProfile
 
-__all__ = ["PLATFORMS", "FACEBOOK_TABLES"]
+__all__ = ["PLATFORMS", "FACEBOOK_TABLES", "SOURCES", "fact_sources"]
+
+#: The public repositories whose downloads were measured (`realdata/MANIFEST.tsv`, column `repo`), one account each:
+#: what a profile's `sources` name. A held-out evaluation leaves out, one at a time, what each was the only source of.
+SOURCES = {
+    "facebook": ("mateusallanmonteiro0-a11y/Ecobikecaragua", "maritzaida-music/maritzaida-website"),
+    "instagram": ("krvmb/Stego_Grad_Project",),
+    "twitter": ("krvmb/Stego_Grad_Project",),
+    "whatsapp": ("RAONE-02/auberge-essagya-website-v2", "Godwinsamuel4/snsptravels"),
+    "telegram": ("Suhailpekd/flutter",),
+}
+_ECOBIKE, _MARITZAIDA = SOURCES["facebook"]
+_RAONE, _SNSP = SOURCES["whatsapp"]
 
 
 def _table(values: Sequence[int]) -> tuple[tuple[int, ...], ...]:
@@ -40,7 +52,7 @@ _STRIPPED = "EXIF stripped"
 _NO_WIDTH_RULE = "no separate width rule"
 
 _FACEBOOK_COMMON = dict(name="facebook", max_long_side=2048, resample="lanczos", encoder="pillow",
-                        subsampling="4:2:0", progressive=True)  # fmt: skip
+                        subsampling="4:2:0", progressive=True, segments=("iptc",))  # fmt: skip
 _FACEBOOK_NOTES = {
     "max_long_side": _measured("facebook", 6, "long sides 1079..1440 (sizes the app serves); 2048 px, the commonly "
                                "reported limit of high-quality uploads, kept as the limit"),
@@ -50,8 +62,10 @@ _FACEBOOK_NOTES = {
     "dct_method": "assumed: libjpeg's integer DCT",
     "subsampling": _measured("facebook", 6, "4:2:0 in 6 of 6"),
     "progressive": _measured("facebook", 6, "progressive in 6 of 6"),
-    "keep_exif": _measured("facebook", 6, "no EXIF in 6 of 6; Facebook's own IPTC block (APP13, FBMD) in 6 of 6, not "
-                           "simulated (the features do not see it)"),
+    "optimize_coding": "unused: progressive (its Huffman tables are always optimised)",
+    "segments": _measured("facebook", 6, "JFIF and Facebook's own IPTC block (APP13, FBMD) in 6 of 6, written as "
+                          "such an IPTC block"),
+    "keep_exif": _measured("facebook", 6, "no EXIF in 6 of 6"),
     "keep_jpeg": _measured("facebook", 6, "every download re-encoded (none kept a source table)"),
 }
 _FACEBOOK_OWN = PlatformProfile(
@@ -61,6 +75,7 @@ _FACEBOOK_OWN = PlatformProfile(
            "quantization_tables": _measured("facebook", 6, "this pair of tables in 5 of 6 (2 accounts, 2025), "
                                             "embedded as FACEBOOK_TABLES"),
            "quality": "unused: the platform's own tables"},
+    sources=(_ECOBIKE, _MARITZAIDA),
 )  # fmt: skip
 _FACEBOOK_IJG = PlatformProfile(
     **_FACEBOOK_COMMON, quality=(65, 79), quality_rule="content",
@@ -71,6 +86,7 @@ _FACEBOOK_IJG = PlatformProfile(
                                 "71-85 are commonly reported for 2016-2018. The content rule (busier image, lower "
                                 "quality) is assumed, and the range stops at 79 so that it never writes Instagram's "
                                 "measured quality 80 or Twitter's 85 (identical files in different classes)")},
+    sources=(_MARITZAIDA,),
 )  # fmt: skip
 
 _TWITTER_COMMON = dict(name="twitter", max_long_side=4096, resample="bicubic", encoder="pillow", quality=85,
@@ -89,18 +105,22 @@ _TWITTER_NOTES = {
                              "source"),
     "progressive": _measured("twitter", 6, "progressive in 6 of 6 (the kept ones are written baseline here: "
                              "jpeglib cannot rewrite coefficients progressive; the coefficients are the same)"),
-    "keep_exif": _measured("twitter", 6, "no EXIF in 6 of 6 (an ICC profile in 4, not simulated)"),
+    "keep_exif": _measured("twitter", 6, "no EXIF in 6 of 6"),
+    "optimize_coding": "unused: progressive (its Huffman tables are always optimised)",
 }
 _TWITTER_KEEPING = PlatformProfile(
-    **_TWITTER_COMMON, keep_jpeg=True,
+    **_TWITTER_COMMON, keep_jpeg=True, sources=SOURCES["twitter"],
     notes={**_TWITTER_NOTES,
+           "segments": _measured("twitter", 6, "JFIF alone in the 2 kept posts (their re-encoded files are written "
+                                 "with an ICC profile)"),
            "keep_jpeg": _measured("twitter", 6, "2 posts of 1920x1080 kept their source's tables and coefficients "
                                   "(only rewritten as progressive); posts beyond 4096 px, avatars and banners were "
                                   "re-encoded")},
 )  # fmt: skip
 _TWITTER_ENCODING = PlatformProfile(
-    **_TWITTER_COMMON,
+    **_TWITTER_COMMON, segments=("icc",), sources=SOURCES["twitter"],
     notes={**_TWITTER_NOTES,
+           "segments": _measured("twitter", 6, "JFIF and an ICC profile in the 4 re-encoded downloads"),
            "keep_jpeg": "assumed: uploads the app has already re-encoded, and images that are not JPEGs, are "
                         "re-encoded"},
 )  # fmt: skip
@@ -110,14 +130,15 @@ _WHATSAPP_NOTES = {
     "min_width": "assumed: small images are not enlarged",
     "resample": "assumed: bilinear, as a phone app would",
     "subsampling": _measured("whatsapp", 18, "4:2:0 in 18 of 18"),
-    "keep_exif": _measured("whatsapp", 18, "no EXIF in 18 of 18 (an ICC profile in the 4 baseline ones, not "
-                           "simulated)"),
+    "keep_exif": _measured("whatsapp", 18, "no EXIF in 18 of 18"),
     "keep_jpeg": _measured("whatsapp", 18, "every download re-encoded"),
 }
 _WHATSAPP_MOZJPEG = PlatformProfile(
     name="whatsapp", max_long_side=1280, resample="bilinear", encoder="mozjpeg403", quality=(70, 80),
-    quality_rule="choice", subsampling="4:2:0", progressive=True,
+    quality_rule="choice", subsampling="4:2:0", progressive=True, sources=(_RAONE,),
     notes={**_WHATSAPP_NOTES,
+           "optimize_coding": "unused: progressive (its Huffman tables are always optimised)",
+           "segments": _measured("whatsapp", 18, "JFIF alone in the 14 with mozjpeg tables"),
            "max_long_side": _measured("whatsapp", 18, "8 downloads of 1280x853 (3:2 photos shrunk to a 1280 px long "
                                       "side), 6 at 1080 px wide; 1600 px is also commonly reported"),
            "encoder": _measured("whatsapp", 18, "14 of 18 carry mozjpeg's default (Robidoux) tables, the same for "
@@ -131,8 +152,10 @@ _WHATSAPP_MOZJPEG = PlatformProfile(
 )  # fmt: skip
 _WHATSAPP_IJG = PlatformProfile(
     name="whatsapp", max_long_side=1600, resample="bilinear", encoder="turbo210", quality=92, subsampling="4:2:0",
-    progressive=False, dct_method="ifast",
+    progressive=False, dct_method="ifast", optimize_coding=True, segments=("icc",), sources=(_SNSP,),
     notes={**_WHATSAPP_NOTES,
+           "optimize_coding": _measured("whatsapp", 18, "optimised Huffman tables in the 4 baseline ones"),
+           "segments": _measured("whatsapp", 18, "JFIF and an ICC profile in the 4 with IJG tables"),
            "max_long_side": "commonly reported, not verified here: 1600 px (the 4 downloads are 1080x1080)",
            "encoder": _measured("whatsapp", 18, "4 of 18 (another account, with an ICC profile: another client) "
                                 "carry exact IJG tables"),
@@ -146,7 +169,7 @@ _WHATSAPP_IJG = PlatformProfile(
 
 _INSTAGRAM = PlatformProfile(
     name="instagram", max_width=1080, min_width=320, resample="bicubic", encoder="turbo210", quality=(80, 90, 92),
-    quality_rule="choice", subsampling="4:2:0", progressive=True,
+    quality_rule="choice", subsampling="4:2:0", progressive=True, segments=("iptc",), sources=SOURCES["instagram"],
     notes={
         "max_long_side": "commonly reported, not verified here: no long-side rule, the width rule applies",
         "max_width": _measured("instagram", 7, "largest width 1080 in 2 of 7; 1080 px is also the commonly reported "
@@ -161,14 +184,16 @@ _INSTAGRAM = PlatformProfile(
         "dct_method": "assumed: libjpeg's integer DCT",
         "subsampling": _measured("instagram", 7, "4:2:0 in 7 of 7"),
         "progressive": _measured("instagram", 7, "progressive in 7 of 7"),
-        "keep_exif": _measured("instagram", 7, "no EXIF in 7 of 7 (Facebook's IPTC block FBMD in 7, not simulated)"),
+        "optimize_coding": "unused: progressive (its Huffman tables are always optimised)",
+        "segments": _measured("instagram", 7, "JFIF and Facebook's IPTC block (APP13, FBMD) in 7 of 7"),
+        "keep_exif": _measured("instagram", 7, "no EXIF in 7 of 7"),
         "keep_jpeg": _measured("instagram", 7, "every download re-encoded"),
     },
 )  # fmt: skip
 
 _TELEGRAM = PlatformProfile(
     name="telegram", max_long_side=1280, resample="bilinear", encoder="turbo210", quality=87, subsampling="4:2:0",
-    progressive=True,
+    progressive=True, segments=("icc",), sources=SOURCES["telegram"],
     notes={
         "max_long_side": _measured("telegram", 6, "largest long side 1280 (1042x1280); 1280 px is also the commonly "
                                    "reported limit"),
@@ -181,8 +206,10 @@ _TELEGRAM = PlatformProfile(
         "dct_method": "assumed: libjpeg's integer DCT",
         "subsampling": _measured("telegram", 6, "4:2:0 in 6 of 6"),
         "progressive": _measured("telegram", 6, "progressive in 6 of 6"),
-        "keep_exif": _measured("telegram", 6, "no EXIF in 6 of 6 (an ICC profile in 6, not simulated); files sent as "
-                               "documents, not simulated, keep everything"),
+        "optimize_coding": "unused: progressive (its Huffman tables are always optimised)",
+        "segments": _measured("telegram", 6, "JFIF and an ICC profile in 6 of 6"),
+        "keep_exif": _measured("telegram", 6, "no EXIF in 6 of 6; files sent as documents, not simulated, keep "
+                               "everything"),
         "keep_jpeg": _measured("telegram", 6, "every download re-encoded"),
     },
 )  # fmt: skip
@@ -195,6 +222,8 @@ _ASSUMED_COMMON = {
     "dct_method": "assumed: libjpeg's integer DCT",
     "subsampling": "assumed: 4:2:0",
     "progressive": "assumed: baseline",
+    "optimize_coding": "assumed: the standard Huffman tables",
+    "segments": "assumed: JFIF alone",
     "keep_jpeg": "assumed: every upload re-encoded",
 }
 
@@ -247,3 +276,37 @@ PLATFORMS: Mapping[str, PlatformProfile] = MappingProxyType({
     ),
 })  # fmt: skip
 """The built-in profiles, by name: seven platforms of paper 1 (Sec. IV) and camera originals."""
+
+
+def fact_sources(name: str, table) -> tuple[str, ...]:
+    """The real sources whose measurements made the simulated class `name` write a file with luminance `table`.
+
+    For a platform, the `sources` of the behaviours that encode with this table (of the one that keeps its sources'
+    tables when none does); for "original", the camera models of `camera_tables.CAMERA_TABLES` that write it. A
+    held-out evaluation drops a simulated file when all its sources are the held-out one. Empty: no measured source
+    (an assumed profile, or a table no measured behaviour explains).
+
+    Raises:
+        ValueError: `name` is not a class of `PLATFORMS`, or `table` is not 64 values.
+
+    Example:
+        >>> from forensiclib.provenance.jpeg import ijg_quantization_table
+        >>> fact_sources("telegram", ijg_quantization_table(87))
+        ('Suhailpekd/flutter',)
+    """
+    import numpy as np
+
+    from .camera_tables import CAMERA_TABLES
+
+    if name not in PLATFORMS:
+        raise ValueError(f"Expected a class among {list(PLATFORMS)}. Received: {name!r}")
+    table = np.asarray(table, dtype=np.int64).reshape(-1)
+    if table.size != 64:
+        raise ValueError(f"Expected a quantization table of 64 values. Received {table.size} values")
+    profile = PLATFORMS[name]
+    if profile.passthrough:
+        return tuple(model for model, (luminance, _, _) in CAMERA_TABLES.items() if np.array_equal(luminance, table))
+    behaviours = [behaviour for _, behaviour in profile.behaviours] or [profile]
+    writers = [b for b in behaviours if any(np.array_equal(t.ravel(), table) for t in b.encoded_tables())]
+    writers = writers or [b for b in behaviours if b.keep_jpeg]
+    return tuple(dict.fromkeys(source for behaviour in writers for source in behaviour.sources))

@@ -7,11 +7,12 @@ and `platforms.share` applies one to an image.
 from __future__ import annotations
 
 import dataclasses
+import functools
 from collections.abc import Mapping, Sequence
 
 import numpy as np
 
-__all__ = ["PlatformProfile", "SETTINGS", "MEASURE_COMMAND"]
+__all__ = ["PlatformProfile", "SETTINGS", "SEGMENTS", "MEASURE_COMMAND"]
 
 #: Resampling filters accepted by `PlatformProfile.resample` (Pillow's names, lower case).
 RESAMPLE_FILTERS = ("nearest", "box", "bilinear", "hamming", "bicubic", "lanczos")
@@ -24,8 +25,10 @@ DCT_METHODS = ("islow", "ifast", "float")
 #: The settings a built-in profile documents in its `notes`.
 SETTINGS = (
     "max_long_side", "max_width", "min_width", "resample", "encoder", "quantization_tables", "quality",
-    "dct_method", "subsampling", "progressive", "keep_exif", "keep_jpeg",
+    "dct_method", "subsampling", "progressive", "optimize_coding", "segments", "keep_exif", "keep_jpeg",
 )
+#: Metadata segments a profile may write besides the encoder's JFIF header (`PlatformProfile.segments`).
+SEGMENTS = ("icc", "iptc")
 #: The command that measured the built-in profiles (DIR: a folder of downloads laid out as social/<platform>/).
 MEASURE_COMMAND = "python -m forensiclib measure-platform DIR/social/{name}"
 
@@ -63,6 +66,10 @@ class PlatformProfile:
             jpeglib encoder (it stands for an encoder whose DCT rounds differently).
         subsampling: chroma subsampling, one of `SUBSAMPLINGS`.
         progressive: write a progressive JPEG (else baseline).
+        optimize_coding: a baseline file gets Huffman tables optimised for its content instead of the standard
+            ones of Annex K (libjpeg always optimises a progressive file's tables).
+        segments: metadata segments written besides the encoder's JFIF header, among `SEGMENTS`: `"icc"` (an
+            ICC colour profile in APP2) and `"iptc"` (an IPTC block in APP13, as Facebook's "FBMD" one).
         keep_exif: carry the source's EXIF block into the download (orientation removed, as
             the pixels are already turned upright); otherwise no EXIF/APP segment is written
             besides the encoder's own JFIF header.
@@ -77,6 +84,10 @@ class PlatformProfile:
         notes: per setting name, where its value comes from: "measured on N downloads: ...",
             "commonly reported, not verified here: ..." or "assumed: ...".
             Not compared between profiles.
+        sources: where the measured values came from: the public repositories of `realdata/MANIFEST.tsv` whose
+            downloads were measured (one account each). A held-out evaluation leaves out a profile measured only
+            on the source it holds out (`forensiclib.data.synth.platform_catalogue.fact_sources`). Empty: nothing
+            measured. Not compared between profiles.
 
     Example:
         >>> mine = PlatformProfile(name="mine", max_long_side=1200, quality=80, progressive=True)
@@ -99,7 +110,10 @@ class PlatformProfile:
     dct_method: str = "islow"
     keep_jpeg: bool = False
     behaviours: tuple[tuple[float, PlatformProfile], ...] = ()
+    optimize_coding: bool = False
+    segments: tuple[str, ...] = ()
     notes: Mapping[str, str] = dataclasses.field(default_factory=dict, compare=False)
+    sources: tuple[str, ...] = dataclasses.field(default=(), compare=False)
 
     def __post_init__(self):
         if not isinstance(self.name, str) or not self.name:
@@ -139,7 +153,16 @@ class PlatformProfile:
                 f"Expected `quality` a range (lowest, highest) within 1..100 for the {self.quality_rule!r} "
                 f"rule. Received: {self.quality!r}"
             )
-        for field in ("progressive", "keep_exif", "passthrough", "keep_jpeg"):
+        for field in ("segments", "sources"):
+            value = getattr(self, field)
+            if isinstance(value, list):
+                object.__setattr__(self, field, value := tuple(value))
+            if not isinstance(value, tuple) or not all(isinstance(item, str) and item for item in value):
+                raise ValueError(f"Expected `{field}` a tuple of non-empty strings. Received: {value!r}")
+        unknown = sorted(set(self.segments) - set(SEGMENTS))
+        if unknown:
+            raise ValueError(f"Expected `segments` among {list(SEGMENTS)}. Received: {unknown}")
+        for field in ("progressive", "optimize_coding", "keep_exif", "passthrough", "keep_jpeg"):
             if not isinstance(getattr(self, field), bool):
                 raise ValueError(f"Expected `{field}` True or False. Received: {getattr(self, field)!r}")
         if self.quantization_tables is not None:
@@ -163,6 +186,30 @@ class PlatformProfile:
             )
         if not isinstance(self.notes, Mapping):
             raise ValueError(f"Expected `notes` a mapping of setting to text. Received: {type(self.notes)}")
+
+    def qualities(self) -> tuple[int, ...]:
+        """Every quality factor this profile may encode at (empty for its own tables or a passthrough)."""
+        if self.passthrough or self.quantization_tables is not None or self.behaviours:
+            return ()
+        if self.quality_rule == "fixed":
+            return (int(self.quality),)
+        if self.quality_rule == "choice":
+            return tuple(sorted(set(self.quality)))
+        return tuple(range(self.quality[0], self.quality[1] + 1))
+
+    def encoded_tables(self) -> tuple[np.ndarray, ...]:
+        """The `(8, 8)` luminance tables this profile writes when it re-encodes (every behaviour's, in turn).
+
+        Its own tables, or the IJG or mozjpeg tables at each of its `qualities`. A passthrough writes none of its own
+        (the camera's), and a `keep_jpeg` profile also hands back its sources' tables, which are not listed.
+        """
+        if self.behaviours:
+            return tuple(table for _, behaviour in self.behaviours for table in behaviour.encoded_tables())
+        if self.passthrough:
+            return ()
+        if self.quantization_tables is not None:
+            return (np.array(self.quantization_tables[0], dtype=np.int64),)
+        return tuple(_encoder_table(self.encoder, quality) for quality in self.qualities())
 
     @property
     def tables_measured(self) -> bool:
@@ -264,3 +311,31 @@ def _jpeglib_versions() -> list[str]:
     import jpeglib
 
     return sorted(jpeglib.version.versions())
+
+
+@functools.lru_cache(maxsize=None)
+def _encoder_table(encoder: str, quality: int) -> np.ndarray:
+    """The luminance table an encoder writes at a quality: IJG's scaled Annex K table, or, for mozjpeg, read back
+    from an 8x8 image it encoded (its own default tables, scaled)."""
+    from ...provenance.jpeg import JPEGLIB_LOCK, ijg_quantization_table
+
+    if not encoder.startswith("mozjpeg"):
+        return ijg_quantization_table(quality)
+    import tempfile
+    from pathlib import Path
+
+    import jpeglib
+
+    with JPEGLIB_LOCK, tempfile.TemporaryDirectory(prefix="forensiclib-table-") as folder:
+        previous = jpeglib.version.get() or "6b"
+        jpeglib.version.set(encoder)
+        try:
+            path = str(Path(folder) / "table.jpg")
+            jpeglib.from_spatial(np.zeros((8, 8, 3), dtype=np.uint8)).write_spatial(path, qt=quality)
+            jpeg = jpeglib.read_dct(path)
+            jpeg.load()
+            table = np.asarray(jpeg.qt[jpeg.quant_tbl_no[0]], dtype=np.int64)
+        finally:
+            jpeglib.version.set(previous)
+    table.flags.writeable = False
+    return table

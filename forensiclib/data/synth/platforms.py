@@ -34,6 +34,7 @@ from ...cache import write_atomic
 from ...errors import ImageReadError
 from ...provenance._libjpeg import _captured_c_stderr
 from ...provenance.jpeg import JPEGLIB_LOCK, is_jpeg, open_image, read_dct
+from ._segments import rewrite_segments
 from .platform_catalogue import FACEBOOK_TABLES, PLATFORMS
 from .platform_profile import SETTINGS, PlatformProfile
 
@@ -112,8 +113,8 @@ def share(
 
     A platform with several behaviours first draws one (`pick_behaviour`). The source is turned
     upright by its EXIF orientation, resized by the profile's rules, encoded as a JPEG with the
-    profile's encoder, tables or quality, subsampling and scan mode, and written without
-    metadata (unless `keep_exif`). A passthrough profile ("original") copies a source JPEG byte
+    profile's encoder, tables or quality, subsampling, scan mode and Huffman tables, and written with
+    the profile's metadata `segments` and no other (the source's EXIF block too with `keep_exif`). A passthrough profile ("original") copies a source JPEG byte
     for byte; a `keep_jpeg` profile keeps a JPEG source's coefficients when it needs no resize.
     The file is written atomically (temporary name, then rename).
 
@@ -157,6 +158,8 @@ def share(
         encoded = Path(folder) / "encoded.jpg"
         _encode(np.asarray(image), profile, quality, encoded)
         data = encoded.read_bytes()
+    if profile.segments:
+        data = rewrite_segments(data, ("jfif", *profile.segments))
     if profile.keep_exif and exif:
         data = _insert_exif(data, exif)
     _write_atomically(destination, data)
@@ -337,6 +340,7 @@ def _encode(rgb: np.ndarray, profile: PlatformProfile, quality: int, path: Path)
             format="JPEG",
             subsampling=_PILLOW_SUBSAMPLING[profile.subsampling],
             progressive=profile.progressive,
+            optimize=profile.optimize_coding,
             **settings,
         )
         return
@@ -352,7 +356,7 @@ def _encode(rgb: np.ndarray, profile: PlatformProfile, quality: int, path: Path)
             method = getattr(jpeglib.DCTMethod, f"JDCT_{profile.dct_method.upper()}")
             with _libjpeg_writing():
                 jpeg.write_spatial(str(path), qt=quality if tables is None else tables.astype(np.uint16),
-                                   dct_method=method)  # fmt: skip
+                                   dct_method=method, flags=["+OPTIMIZE_CODING"] if profile.optimize_coding else [])  # fmt: skip
         finally:
             jpeglib.version.set(previous)
 
