@@ -34,10 +34,13 @@ import collections
 import csv
 import dataclasses
 import json
+import os
 import sys
 from pathlib import Path
 
-import numpy as np
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")  # TensorFlow's start-up log off (forensiclib._tf_log)
+
+import numpy as np  # noqa: E402
 
 #: The folder of camera originals and the class its files belong to.
 CAMERAS_FOLDER, ORIGINAL_CLASS = "cameras", "original"

@@ -235,6 +235,11 @@ def _kernel(args: argparse.Namespace) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
+    # TensorFlow's C++ start-up log off on the console unless the caller asks for it (`forensiclib._tf_log` drops the
+    # lines below this level and absl's notice); the runner's kernels get the same through `QUIET_ENV`
+    import os
+
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
     parser = argparse.ArgumentParser(prog="forensiclib", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     commands = parser.add_subparsers(dest="command", required=True)
