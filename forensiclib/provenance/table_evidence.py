@@ -56,6 +56,15 @@ def _key(table: np.ndarray | Sequence[int]) -> tuple[int, ...]:
     return tuple(int(v) for v in values)
 
 
+def _check_labels(paths: list, labels: list[int], classes: tuple[str, ...]) -> None:
+    """One label per file, each an index of `classes`."""
+    if len(paths) != len(labels):
+        raise ValueError(f"Expected one label per file. Received {len(paths)} files and {len(labels)} labels")
+    bad = sorted({label for label in labels if not 0 <= label < len(classes)})
+    if bad:
+        raise ValueError(f"Expected labels in 0..{len(classes) - 1} (one per class of {classes}). Received {bad}")
+
+
 @dataclasses.dataclass(frozen=True)
 class TableEvidence:
     """For each luminance table seen in training, how many training files of each class carried it.
@@ -90,11 +99,7 @@ class TableEvidence:
         unknown = sorted(set(ignore) - set(classes))
         if unknown:
             raise ValueError(f"Expected classes to ignore among {classes}. Received {unknown}")
-        if len(paths) != len(labels):
-            raise ValueError(f"Expected one label per file. Received {len(paths)} files and {len(labels)} labels")
-        bad = sorted({label for label in labels if not 0 <= label < len(classes)})
-        if bad:
-            raise ValueError(f"Expected labels in 0..{len(classes) - 1} (one per class of {classes}). Received {bad}")
+        _check_labels(paths, labels, classes)
         counts: dict[tuple[int, ...], np.ndarray] = {}
         for path, label in zip(paths, labels):
             if classes[label] in ignored:
@@ -223,11 +228,7 @@ class HeaderEvidence:
         unknown = sorted((set(assumed) | set(size_limits or {}) | ({original} - {None})) - set(classes))
         if unknown:
             raise ValueError(f"Expected class names among {classes}. Received {unknown}")
-        if len(paths) != len(labels):
-            raise ValueError(f"Expected one label per file. Received {len(paths)} files and {len(labels)} labels")
-        bad = sorted({label for label in labels if not 0 <= label < len(classes)})
-        if bad:
-            raise ValueError(f"Expected labels in 0..{len(classes) - 1} (one per class of {classes}). Received {bad}")
+        _check_labels(paths, labels, classes)
         counts: dict = {}
         for path, label in zip(paths, labels):
             name = classes[label]
