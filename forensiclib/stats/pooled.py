@@ -50,10 +50,9 @@ from .verdicts import VERDICTS, Verdict, verdict
 __all__ = ["pooled_accuracy", "pooled_difference", "pool_estimates", "pooled_verdict", "over_seeds", "combine_independent"]
 
 
-def _per_seed(value, n_seeds: int, name: str) -> list:
+def _per_seed(value, n_seeds: int) -> list:
     """`value` once per seed: a list of length `n_seeds` as given, or one array repeated (shared by all seeds)."""
-    if isinstance(value, (list, tuple)) and len(value) == n_seeds and all(np.ndim(v) >= 1 for v in value) \
-            and not (np.ndim(value) == 1 and n_seeds > 1 and all(np.ndim(v) == 0 for v in value)):  # fmt: skip
+    if isinstance(value, (list, tuple)) and len(value) == n_seeds and all(np.ndim(v) >= 1 for v in value):
         return [np.asarray(v) for v in value]
     return [np.asarray(value)] * n_seeds
 
@@ -68,12 +67,12 @@ def _seed_runs(y_true, predictions: dict[str, Sequence], units, unit_name: str):
     if len(set(lengths.values())) > 1:
         raise ValueError(f"Expected the same number of seeds for every method. Received: {lengths}")
     n_seeds = next(iter(lengths.values()))
-    ys = [_labels(y, "y_true") for y in _per_seed(y_true, n_seeds, "y_true")]
+    ys = [_labels(y, "y_true") for y in _per_seed(y_true, n_seeds)]
     preds = {name: [_labels(p, name) for p in seq] for name, seq in predictions.items()}
     if units is None:
         raise ValueError(f"Expected units: the independent test unit ({unit_name}) of each test item, so that "
                          "items sharing a source are resampled together. Received: None")  # fmt: skip
-    unit_arrays = _per_seed(units, n_seeds, "units")
+    unit_arrays = _per_seed(units, n_seeds)
     inverses, counts_of_groups = [], []
     for s in range(n_seeds):
         n = len(ys[s])
