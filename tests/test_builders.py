@@ -25,6 +25,21 @@ def test_controlled_social_layout(controlled):
     assert "simulated, like UCID social" in controlled.description
 
 
+def test_controlled_social_with_some_qualities_per_source(tmp_path):
+    """More independent sources for the same number of images: each source at one random quality of three, that
+    quality on every platform (the set stays controlled)."""
+    data = builders.build_controlled_social(6, qualities=(50, 70, 90), qualities_per_source=1, cache_dir=tmp_path,
+                                            progress=False)  # fmt: skip
+    assert len(data) == 6 * 1 * 3 and sorted(np.unique(data.groups)) == list(range(6))
+    per_source = {g: {f.stem for f, gg in zip(data.files, data.groups) if gg == g} for g in range(6)}
+    assert all(len(names) == 1 for names in per_source.values())  # one quality, the same file name on every platform
+    assert len({names.pop().split("_q")[1] for names in per_source.values()}) > 1  # drawn per source, not fixed
+    assert "1 of QF 50..90 per source" in data.description
+    for bad in (0, 4, 1.5):
+        with pytest.raises(ValueError, match=r"Expected qualities_per_source None or an integer in 1..3"):
+            builders.build_controlled_social(2, qualities=(50, 70, 90), qualities_per_source=bad, cache_dir=tmp_path)
+
+
 @pytest.mark.slow
 def test_same_seed_same_bytes_with_one_or_two_processes(tmp_path, controlled):
     again = builders.build_controlled_social(3, qualities=(50, 90), cache_dir=tmp_path, progress=False, n_jobs=2)

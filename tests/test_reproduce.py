@@ -396,3 +396,30 @@ def test_reproduce_of_the_default_profile_rewrites_the_readme_headline(project):
     assert "old headline" not in text and text.endswith("<!-- /headline -->\n\nrest\n")
     assert readme_headline(project / "results" / "default" / "report.json") in text
     assert (project / "results" / "REPORT.md").is_file()
+
+
+def test_a_profile_leaves_notebooks_out_with_a_reason_the_report_and_headline_give(project, capsys):
+    """`not_run`: a full run skips the notebook and says why; named explicitly, it runs; the report lists it."""
+    from forensiclib.runner.report import collect_report, readme_headline, render_markdown
+
+    (project / "params" / "bad.yaml").write_text(yaml.safe_dump({"not_run": {"02_fail": ""}}))
+    with pytest.raises(ParameterError, match="'not_run' must map notebook names to the reason"):
+        runner.load_profile("bad")
+    (project / "params" / "typo.yaml").write_text(yaml.safe_dump({"not_run": {"02_fial": "why"}}))
+    with pytest.raises(ParameterError, match=r"Unknown notebook '02_fial'. Did you mean '02_fail'\?"):
+        runner.load_profile("typo")
+    profile = {"time_limit_s": 120, "seed": 0, "not_run": {"02_fail": "too slow here; run it with make run NB=02_fail",
+                                                           "03_sleep": "sleeps"}}  # fmt: skip
+    (project / "params" / "lean.yaml").write_text(yaml.safe_dump(profile))
+    assert runner.load_profile("lean").not_run == profile["not_run"]
+    results = runner.reproduce("lean")
+    assert [r.notebook for r in results] == ["01_record"]
+    assert "02_fail: not run by profile lean: too slow here; run it with make run NB=02_fail" in capsys.readouterr().out
+    report = collect_report("lean", results_root=project / "results")
+    assert [b["notebook"] for b in report["notebooks"]] == ["01_record"]
+    assert [(b["notebook"], b["reason"]) for b in report["not_run"]] == list(profile["not_run"].items())
+    text = render_markdown(report)
+    assert "## Not run by this profile (2 notebooks)" in text and "| 03_sleep | neither paper | sleeps |" in text
+    assert "It does not run 2 notebooks (02_fail, 03_sleep)" in readme_headline(report)
+    with pytest.raises(runner.NotebookFailed):  # named, a notebook left out runs under the profile's values
+        runner.reproduce("lean", ["02_fail"])

@@ -171,9 +171,11 @@ def _controlled_item(job) -> list[_Record]:
     from .synth.cameras import capture
     from .synth.platforms import share
 
-    root, (index, seed, size, qualities, platforms) = job
+    root, (index, seed, size, qualities, per_source, platforms) = job
     rng = np.random.default_rng(seed)
     source = capture(_scene(size, int(rng.integers(2**31))), _device("B", 0, 0), random_state=rng)
+    if per_source is not None:  # a random subset of the qualities, in their order
+        qualities = tuple(sorted(rng.choice(qualities, size=per_source, replace=False).tolist()))
     records = []
     with tempfile.TemporaryDirectory() as tmp:
         for quality in qualities:
@@ -190,6 +192,7 @@ def build_controlled_social(
     *,
     size: tuple[int, int] = (384, 512),
     qualities: Sequence[int] = tuple(range(50, 100, 5)),
+    qualities_per_source: int | None = None,
     platforms: Sequence[str] = PAPER1_PLATFORMS,
     random_state: int = 0,
     cache_dir: str | Path | None = None,
@@ -201,14 +204,27 @@ def build_controlled_social(
     Each source is an uncompressed capture of a scene by one simulated camera
     (UCID: 1338 uncompressed 512x384 TIFFs from one camera), compressed at every
     quality, and every compressed version shared on every platform.
+
+    `qualities_per_source` (None: all, as in UCID social) compresses each source at that many of `qualities`, drawn
+    at random per source: the same number of images then come from more sources, and a test split drawn by source
+    (every version of a photo on one side) holds more independent photos (`n_sources x qualities_per_source x
+    len(platforms)` JPEGs).
     """
     _check_positive("n_sources", n_sources)
     size = _check_size("size", size)
+    qualities = tuple(int(q) for q in qualities)
+    if qualities_per_source is not None and not (isinstance(qualities_per_source, (int, np.integer))
+                                                 and 1 <= qualities_per_source <= len(qualities)):  # fmt: skip
+        raise ValueError(f"Expected qualities_per_source None or an integer in 1..{len(qualities)} (the number of "
+                         f"qualities). Received: {qualities_per_source!r}")
+    per_source = None if qualities_per_source is None else int(qualities_per_source)
     parameters = dict(n_sources=n_sources, size=size, qualities=list(qualities), platforms=list(platforms),
-                      random_state=random_state)  # fmt: skip
-    items = [(i, _item_seed(random_state, i), size, tuple(qualities), tuple(platforms)) for i in range(n_sources)]
+                      random_state=random_state, **({} if per_source is None else {"qualities_per_source": per_source}))
+    items = [(i, _item_seed(random_state, i), size, qualities, per_source, tuple(platforms)) for i in range(n_sources)]
     description = (f"simulated, like UCID social: {n_sources} uncompressed {size[1]}x{size[0]} sources, JPEG at "
-                   f"QF {min(qualities)}..{max(qualities)}, then {', '.join(platforms)}")  # fmt: skip
+                   + (f"QF {min(qualities)}..{max(qualities)}" if per_source is None else
+                      f"{per_source} of QF {min(qualities)}..{max(qualities)} per source (at random)")
+                   + f", then {', '.join(platforms)}")  # fmt: skip
     return _build("controlled_social", platforms, parameters, _controlled_item, items, description=description,
                   with_devices=False, cache_dir=cache_dir, n_jobs=n_jobs, progress=progress)  # fmt: skip
 

@@ -225,6 +225,7 @@ def provenance_setup(
     seeds: Sequence[int] = (0,),
     classes: Sequence[str] | None = None,
     data_seed: int = 0,
+    builder_options: Mapping[str, Mapping[str, object]] | None = None,
     n_jobs: int = 1,
     progress: bool = True,
     verbose: int = 0,
@@ -245,6 +246,7 @@ def provenance_setup(
         seeds: one run per seed (split, patch sampling, initialisation, trees); the data stay those of `data_seed`.
         classes: restrict every dataset to these classes, in this order.
         data_seed: seed of the simulated data.
+        builder_options: dataset name -> further arguments of its simulator (`paper1_dataset`'s `options`).
         n_jobs: worker processes for data building, features and trees.
         progress: progress bars.
         verbose: Keras training verbosity.
@@ -257,8 +259,10 @@ def provenance_setup(
         raise ValueError(f"Expected one or more distinct non-negative seeds. Received: {list(seeds)}")
     if datasets is None:
         data_dirs = dict(data_dirs or {})
+        options = dict(builder_options or {})
         datasets = {name: paper1_dataset(name, size=size, data_dir=data_dirs.get(name) or None,
-                                         random_state=data_seed, n_jobs=n_jobs, progress=progress)
+                                         random_state=data_seed, n_jobs=n_jobs, progress=progress,
+                                         **options.get(name, {}))
                     for name, size in sizes.items()}  # fmt: skip
     datasets = dict(datasets)
     simulated = any(d.simulated for d in datasets.values())

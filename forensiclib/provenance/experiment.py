@@ -323,6 +323,7 @@ def paper1_dataset(
     random_state: int = 0,
     n_jobs: int = 1,
     progress: bool = True,
+    **options,
 ) -> ImageDataset:
     """One of paper 1's datasets: the real one from `data_dir` if given, else its simulated mirror.
 
@@ -330,6 +331,8 @@ def paper1_dataset(
         name: `"ucid_social"`, `"public_social"` or `"iplab"`.
         size: for the simulation, source images (UCID social, IPLab) or images per class (Public social).
         data_dir: the real dataset's folder (see `forensiclib.data.loaders`); empty or None simulates.
+        **options: further arguments of the simulated set's builder (e.g. `qualities_per_source` of
+            `build_controlled_social`); ignored for a real dataset.
     """
     from ..data import builders
 
@@ -340,4 +343,4 @@ def paper1_dataset(
         from ..data import loaders
 
         return getattr(loaders, loader)(data_dir)
-    return getattr(builders, builder)(size, random_state=random_state, n_jobs=n_jobs, progress=progress)
+    return getattr(builders, builder)(size, random_state=random_state, n_jobs=n_jobs, progress=progress, **options)

@@ -33,7 +33,7 @@ __all__ = [
 
 #: Parameters every notebook declares and the runner sets.
 INJECTED = ("profile", "seed")
-_PROFILE_KEYS = {"description", "time_limit_s", "seed", "checkpoint_each_epoch", "shared", "notebooks"}
+_PROFILE_KEYS = {"description", "time_limit_s", "seed", "checkpoint_each_epoch", "shared", "notebooks", "not_run"}
 
 
 @dataclasses.dataclass(frozen=True)
@@ -50,6 +50,8 @@ class Profile:
             trains on patches, say): each notebook receives those it declares; a notebook's own values win.
         checkpoint_each_epoch: long training runs keep a per-epoch checkpoint and resume from it when run
             again after an interruption (`FORENSICLIB_CHECKPOINT=1` in the kernel's environment).
+        not_run: notebooks a run of every notebook leaves out, each with the reason and how to run it; the
+            report lists them. Named explicitly (`make run NB=...`), such a notebook runs with this profile's values.
     """
 
     name: str
@@ -59,6 +61,7 @@ class Profile:
     notebooks: Mapping[str, Mapping[str, object]]
     checkpoint_each_epoch: bool = False
     shared: Mapping[str, object] = dataclasses.field(default_factory=dict)
+    not_run: Mapping[str, str] = dataclasses.field(default_factory=dict)
 
     def values_for(self, notebook: str | Path) -> dict[str, object]:
         """The values this profile gives one notebook: the shared ones it declares, then its own."""
@@ -129,6 +132,12 @@ def load_profile(profile: str | Path, root: Path | None = None) -> Profile:
         raise ParameterError(f"{path}: 'shared' must map parameter names to values, found {type(shared).__name__}")
     if shared:
         _check_shared(path, shared, list_notebooks(root))
+    not_run = data.get("not_run") or {}
+    if not isinstance(not_run, dict) or not all(isinstance(v, str) and v.strip() for v in not_run.values()):
+        raise ParameterError(f"{path}: 'not_run' must map notebook names to the reason each is left out, found "
+                             f"{not_run!r}")
+    for name in not_run:
+        resolve_notebook(name, root)
     return Profile(
         name=path.stem,
         description=str(data.get("description", "")),
@@ -137,6 +146,7 @@ def load_profile(profile: str | Path, root: Path | None = None) -> Profile:
         notebooks={name: dict(values or {}) for name, values in notebooks.items()},
         checkpoint_each_epoch=checkpoint,
         shared=dict(shared),
+        not_run={resolve_notebook(name, root).stem: " ".join(reason.split()) for name, reason in not_run.items()},
     )
 
 

@@ -106,6 +106,9 @@ def collect_report(profile: str, *, results_root: Path | None = None, root: Path
             "verdicts": _count(claims),
             "training": list(record.get("training") or []),
         })  # fmt: skip
+    ran = {b["notebook"] for b in notebooks}
+    not_run = [{"notebook": name, "title": (title := _notebook_title(name, root)), "paper": _paper_of(title),
+                "reason": reason} for name, reason in _not_run(profile, root).items() if name not in ran]  # fmt: skip
     codes = {json.dumps(e.get("code"), sort_keys=True) for e in (manifest.get("notebooks") or {}).values()}
     environments = [e.get("environment") for e in (manifest.get("notebooks") or {}).values() if e.get("environment")]
     return {
@@ -123,7 +126,20 @@ def collect_report(profile: str, *, results_root: Path | None = None, root: Path
                      "capped": sum(not t["plateaued"] and not t.get("fixed") for b in notebooks for t in b["training"]),
                      "did not learn": sum(t.get("learned") is False for b in notebooks for t in b["training"])},
         "notebooks": notebooks,
+        "not_run": not_run,
     }
+
+
+def _not_run(profile: str, root: Path) -> dict[str, str]:
+    """The notebooks `params/<profile>.yaml` leaves out of a full run, with its reasons (none for a profile without
+    a file, such as the seed sets of `benchmarks/verdict_stability.py`)."""
+    from ..errors import ParameterError
+    from .profiles import load_profile
+
+    try:
+        return dict(load_profile(profile, root).not_run)
+    except (ParameterError, OSError):
+        return {}
 
 
 def check_complete(report: dict) -> list[str]:
@@ -245,6 +261,13 @@ def render_markdown(report: dict, *, tables_dir: Path | None = None, link_prefix
         peak = f"{b['peak_rss_mb']:.0f} MB" if b["peak_rss_mb"] is not None else "?"
         lines.append(f"| [{b['notebook']}](#{b['notebook']}) | {b['paper']} | {data} | "
                      f"{_minutes(b['wall_time_s'])} | {peak} | {held} | [{b['executed']}]({link_prefix}{b['executed']}) |")  # fmt: skip
+
+    left_out = report.get("not_run") or []
+    if left_out:
+        lines += ["", f"## Not run by this profile ({len(left_out)} notebooks)", "",
+                  "Their claims are not checked by this run; each line says why and how to run it.", "",
+                  "| notebook | paper | why not, and how to run it |", "|---|---|---|"]  # fmt: skip
+        lines += [f"| {b['notebook']} | {b['paper']} | {b['reason']} |" for b in left_out]
 
     lines += ["", "## The papers' claims, checked on this run", "",
               "A claim is held or not held only when the 95% interval of the difference it is about excludes the "
@@ -398,11 +421,15 @@ def readme_headline(report: dict | str | Path) -> str:
     when = (report.get("generated") or "")[:10]
     ran = f"{wall / 60:.1f} min on {environment.get('cpu_count', '?')} CPU cores" if wall else "wall time unknown"
     decided = [f"**{counts[v]} {v}**" for v in CLAIM_VERDICTS if counts.get(v)]
+    left_out = [b["notebook"] for b in report.get("not_run") or []]
+    skipped = (f" It does not run {len(left_out)} notebooks ({', '.join(left_out)}): the report says why and how to "
+               "run them." if left_out else "")  # fmt: skip
     return (
         f"The last committed run of `make reproduce` ({report.get('profile', {}).get('name', '?')} profile, {when}, "
         f"commit {commit}, {ran}; {data}) checked {len(claims)} of the papers' claims: " + ", ".join(decided) + "."
         + (f" {unproven} of these verdicts were decided on point estimates alone, without an interval." if unproven
            else " A claim is held or not held only when the 95% interval of the difference it is about decides it.")
+        + skipped
         + " The numbers, intervals, test sizes and evidence are in [`results/REPORT.md`](results/REPORT.md). Results"
         " on simulated data test the methods, not the papers' numbers.\n"
     )

@@ -313,7 +313,7 @@ def reproduce(
 
     Args:
         profile: profile name (`smoke`, `default`, `paper`) or YAML path.
-        notebooks: names of the notebooks to run; all when None.
+        notebooks: names of the notebooks to run; when None, all but those the profile leaves out (`not_run`).
         overrides: parameter values applied on top of the profile's.
         time_limit_s: replaces the profile's per-notebook limit.
         results_root: where `<profile>/` goes (default `results/`).
@@ -328,7 +328,8 @@ def reproduce(
     selected = profile if isinstance(profile, Profile) else load_profile(profile)
     if time_limit_s is not None:
         selected = dataclasses.replace(selected, time_limit_s=float(time_limit_s))
-    paths = [resolve_notebook(n) for n in notebooks] if notebooks else list_notebooks()
+    paths = [resolve_notebook(n) for n in notebooks] if notebooks else \
+        [p for p in list_notebooks() if p.stem not in selected.not_run]
     data_values = _real_data_parameters(data, paths) if data else {}
     extras = {path.stem: {**(overrides or {}), **data_values.get(path.stem, {})} for path in paths}
     for path in paths:  # every check before anything runs
@@ -340,6 +341,9 @@ def reproduce(
     out_dir = (results_root or root / "results") / selected.name
     manifest = read_manifest(out_dir).get("notebooks", {})
     kernel, git, results = None, code_state(root), []
+    if not notebooks:
+        for name, reason in selected.not_run.items():
+            print(f"{name}: not run by profile {selected.name}: {reason}", flush=True)
     for i, path in enumerate(paths, 1):
         extra = extras[path.stem]
         values = {**selected.values_for(path), **extra, "profile": selected.name, "seed": selected.seed}
