@@ -1,15 +1,18 @@
 """Do the verdicts reproduce? The same profile's claims decided with two disjoint seed sets, side by side.
 
-Each seed set runs every selected notebook (same data, same settings; only the training seeds differ: the `seeds`
-parameter of the notebooks that declare it, the profile's `seed` of the others) into its own results folder,
-`results/<profile>-seeds-<a>-<b>-<c>/`, and the claims of the two reports are compared one by one. A reproducible
-suite shows no decided verdict reversed (held in one run, not held in the other) and at least 90% identical
-verdicts; a claim that comes out inconclusive in both agrees honestly.
+Each seed set runs the selected notebooks (same data, same settings; only the training seeds differ: the `seeds`
+parameter, which sets the split, the patch sampling, the initialisation and the trees) into its own results folder,
+`results/<profile>-seeds-<a>-<b>-<c>/`, and the claims of the two reports are compared one by one. By default the
+notebooks are those of the profile's full run that declare `seeds`: a notebook with one `seed` runs the same in both
+sets (its `seed` is also its data's), so comparing it would only inflate the agreement. A reproducible suite shows no
+decided verdict reversed (held in one run, not held in the other) and at least 90% identical verdicts; a claim that
+comes out inconclusive in both agrees honestly.
 
 Run: `.venv/bin/python benchmarks/verdict_stability.py [--profile default] [--seeds 0 1 2] [--other-seeds 3 4 5]
-[--notebooks 03_patch_level_3_classes 08_transfer ...] [--compare A/report.json B/report.json]`.
-`--compare` only compares two existing reports. The default profile from an empty cache takes about as long as two
-`make reproduce` runs with those seeds.
+[--notebooks 03_patch_level_3_classes 04_image_level_3_classes ...] [--compare A/report.json B/report.json]`.
+`--compare` only compares two existing reports (e.g. `results/default/report.json`, the committed run with seeds 0-2,
+and `results/default-seeds-3-4-5/report.json`). The default profile from an empty cache takes about as long as two
+runs of its notebooks 03 and 04.
 """
 
 from __future__ import annotations
@@ -26,15 +29,15 @@ _DECIDED = ("held", "not held")
 
 
 def seeded_profile(profile, seeds: list[int]):
-    """`profile` with every `seeds` parameter (shared and per notebook) set to `seeds`, its `seed` to the first,
-    and its own name, so that its results go to their own folder."""
+    """`profile` with every `seeds` parameter (shared and per notebook) set to `seeds` and its own name, so that its
+    results go to their own folder. Its `seed` (the data's) stays."""
     if not seeds or len(set(seeds)) != len(seeds) or any(not isinstance(s, int) or s < 0 for s in seeds):
         raise ValueError(f"Expected distinct non-negative integer seeds. Received: {seeds!r}")
     shared = {**profile.shared, **({"seeds": list(seeds)} if "seeds" in profile.shared else {})}
     notebooks = {name: {**values, **({"seeds": list(seeds)} if "seeds" in values else {})}
                  for name, values in profile.notebooks.items()}  # fmt: skip
     name = f"{profile.name}-seeds-{'-'.join(map(str, seeds))}"
-    return dataclasses.replace(profile, name=name, seed=seeds[0], shared=shared, notebooks=notebooks)
+    return dataclasses.replace(profile, name=name, shared=shared, notebooks=notebooks)
 
 
 def claims_of(report: dict) -> dict[tuple[str, str], dict]:
@@ -83,6 +86,13 @@ def render(comparison: dict, name_a: str, name_b: str) -> str:
     return "\n".join(lines)
 
 
+def seeded_notebooks(profile) -> list[str]:
+    """The notebooks of `profile`'s full run that declare `seeds` (those a seed set changes)."""
+    from forensiclib.runner.profiles import list_notebooks, notebook_parameters
+
+    return [p.stem for p in list_notebooks() if p.stem not in profile.not_run and "seeds" in notebook_parameters(p)]
+
+
 def run_seed_set(profile, seeds: list[int], notebooks: list[str] | None) -> Path:
     """Run the notebooks with one seed set; the path of its `report.json`."""
     from forensiclib.paths import results_dir
@@ -99,7 +109,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--profile", default="default", help="profile name or YAML path (default: default)")
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2], help="the first seed set")
     parser.add_argument("--other-seeds", type=int, nargs="+", default=[3, 4, 5], help="the second, disjoint set")
-    parser.add_argument("--notebooks", nargs="+", default=None, help="notebooks to run (default: all)")
+    parser.add_argument("--notebooks", nargs="+", default=None,
+                        help="notebooks to run (default: those of the profile's full run that declare seeds)")
     parser.add_argument("--compare", nargs=2, type=Path, metavar="REPORT", help="only compare two report.json files")
     args = parser.parse_args(argv)
     if args.compare:
@@ -114,6 +125,8 @@ def main(argv: list[str] | None = None) -> int:
         from forensiclib.runner.profiles import load_profile
 
         profile = load_profile(args.profile)
+        args.notebooks = args.notebooks or seeded_notebooks(profile)
+        print(f"notebooks: {', '.join(args.notebooks)}", flush=True)
         paths = [run_seed_set(profile, seeds, args.notebooks) for seeds in (args.seeds, args.other_seeds)]
         names = [f"seeds {' '.join(map(str, s))}" for s in (args.seeds, args.other_seeds)]
     reports = [json.loads(p.read_text()) for p in paths]

@@ -43,13 +43,15 @@ def test_nine_of_ten_identical_without_a_reversal_meets_the_target_and_claims_in
 def test_a_seed_set_replaces_every_seeds_parameter_and_names_its_own_results():
     profile = load_profile("default")
     seeded = stability.seeded_profile(profile, [3, 4, 5])
-    assert seeded.name == "default-seeds-3-4-5" and seeded.seed == 3
+    assert seeded.name == "default-seeds-3-4-5" and seeded.seed == profile.seed  # the data's seed stays
     assert seeded.shared["seeds"] == [3, 4, 5]
     for name, values in seeded.notebooks.items():
         if "seeds" in profile.notebooks.get(name, {}):
             assert values["seeds"] == [3, 4, 5], name
     assert {k: v for k, v in seeded.shared.items() if k != "seeds"} == \
         {k: v for k, v in profile.shared.items() if k != "seeds"}  # fmt: skip
+    assert seeded.not_run == profile.not_run
+    assert stability.seeded_notebooks(profile) == ["03_patch_level_3_classes", "04_image_level_3_classes"]
     with pytest.raises(ValueError, match=r"Expected distinct non-negative integer seeds. Received: \[1, 1\]"):
         stability.seeded_profile(profile, [1, 1])
 
@@ -66,3 +68,20 @@ def test_compare_mode_reads_two_reports_and_exits_by_the_target(tmp_path, capsys
     with pytest.raises(SystemExit):
         stability.main(["--seeds", "0", "1", "--other-seeds", "1", "2"])
     assert "expected disjoint seed sets; both hold [1]" in capsys.readouterr().err
+
+
+def test_the_default_profile_trains_three_seeds_and_tests_twenty_sources_per_class():
+    """The standard of the verdicts (issue "Verdicts that reproduce"): every notebook of the default run that takes
+    `seeds` trains at least three, and paper 1's simulated sets hold at least 20 test sources per class (10% of the
+    sources go to the test split; UCID social's sources are photos, Public social's images, IPLab's originals)."""
+    from forensiclib.runner.profiles import list_notebooks, parameter_values
+
+    profile = load_profile("default")
+    ran = [p for p in list_notebooks() if p.stem not in profile.not_run]
+    seeded = {p.stem: parameter_values(p, profile)["seeds"] for p in ran if "seeds" in parameter_values(p, profile)}
+    assert seeded and all(len(seeds) >= 3 for seeds in seeded.values()), seeded
+    for path in ran:
+        values = parameter_values(path, profile)
+        for key in ("ucid_social_sources", "public_social_per_class", "iplab_sources"):
+            if key in values:
+                assert values[key] // 10 >= 20, (path.stem, key, values[key])
