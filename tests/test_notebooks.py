@@ -1,4 +1,5 @@
-"""Every notebook of the suite runs end to end under the smoke profile, and the run's manifest and report are valid.
+"""Every notebook of the suite runs end to end under the smoke profile, and the run's manifest and report are valid;
+the committed notebooks have no outputs and close with a summary and exercises that say what to expect.
 
 One smoke run of the whole suite (what `make smoke` does) into a temporary results folder and cache; the tests
 below read what it left.
@@ -15,9 +16,8 @@ import pytest
 from forensiclib.runner import reproduce as runner
 from forensiclib.runner.report import validate
 
-pytestmark = pytest.mark.slow
-
 NOTEBOOKS = [path.stem for path in runner.list_notebooks()]
+PATHS = {path.stem: path for path in runner.list_notebooks()}
 SCHEMAS = Path(runner.__file__).parent / "schemas"
 
 
@@ -41,6 +41,7 @@ def test_there_are_notebooks():
     assert "01_dct_features" in NOTEBOOKS
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", NOTEBOOKS)
 def test_notebook_runs_under_smoke_profile(name, smoke_run):
     out, results, _ = smoke_run
@@ -83,6 +84,7 @@ def unexpected_output(notebook) -> list[str]:
     return found
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", NOTEBOOKS)
 def test_executed_notebooks_show_no_stderr_but_the_warnings_they_mean(name, smoke_run):
     """No TensorFlow or absl log (with oneDNN's custom operations on), no progress bars as red stderr fragments
@@ -108,6 +110,7 @@ def test_the_noise_check_can_fail():
     assert unexpected_output(notebook) == []
 
 
+@pytest.mark.slow
 def test_manifest_matches_its_schema(smoke_run):
     out, results, _ = smoke_run
     manifest = json.loads((out / "manifest.json").read_text())
@@ -119,6 +122,7 @@ def test_manifest_matches_its_schema(smoke_run):
     assert manifest["total_wall_time_s"] == pytest.approx(sum(r.wall_time_s for r in results.values()), abs=0.1)
 
 
+@pytest.mark.slow
 def test_report_matches_its_schema_and_covers_every_notebook(smoke_run):
     out, _, _ = smoke_run
     report = json.loads((out / "report.json").read_text())
@@ -149,11 +153,13 @@ def test_report_matches_its_schema_and_covers_every_notebook(smoke_run):
         validate({**report, "notebooks": [{**report["notebooks"][0], "claims": [{"claim": "x", "holds": "yes", "detail": ""}]}]})
 
 
+@pytest.mark.slow
 def test_second_run_with_nothing_changed_runs_nothing(smoke_run):
     _, _, again = smoke_run
     assert [r.notebook for r in again] == NOTEBOOKS and all(r.skipped for r in again)
 
 
+@pytest.mark.slow
 def test_a_second_run_from_scratch_gives_identical_tables(smoke_run, tmp_path):
     """Determinism: seeds, deterministic ops, and no state shared through the cache (a fresh one here)."""
     first, _, _ = smoke_run
@@ -168,6 +174,7 @@ def test_a_second_run_from_scratch_gives_identical_tables(smoke_run, tmp_path):
     assert [n["claims"] for n in a["notebooks"]] == [n["claims"] for n in b["notebooks"]]
 
 
+@pytest.mark.slow
 def test_notebook_05_leaves_an_identifier_for_the_command_line(smoke_run):
     out, _, _ = smoke_run
     record = json.loads((out / "05_eight_classes" / "identifier" / "identifier.json").read_text())
@@ -178,3 +185,51 @@ def test_committed_notebooks_have_no_outputs():
     for path in runner.list_notebooks():
         nb = nbformat.read(path, as_version=4)
         assert all(not c.get("outputs") and not c.get("execution_count") for c in nb.cells if c.cell_type == "code"), path
+
+
+def _markdown_cells(path) -> list[str]:
+    return [c.source for c in nbformat.read(path, as_version=4).cells if c.cell_type == "markdown"]
+
+
+#: A numbered exercise: `1. **Title.** text`, up to the next one or the end of the cell.
+EXERCISE = re.compile(r"^\d+\. \*\*.+?(?=^\d+\. |\Z)", re.MULTILINE | re.DOTALL)
+
+
+@pytest.mark.parametrize("name", NOTEBOOKS)
+def test_notebook_ends_with_a_summary_then_exercises(name):
+    """The last cells: a "## Summary" heading, the code that writes it from the run's own variables, "## Exercises"."""
+    cells = nbformat.read(PATHS[name], as_version=4).cells
+    assert len(cells) >= 3, name
+    summary, code, exercises = cells[-3:]
+    assert summary.cell_type == "markdown" and summary.source.startswith("## Summary"), f"{name}: {summary.source[:40]!r}"
+    assert code.cell_type == "code" and "display(Markdown(" in code.source, f"{name}: the summary is printed by code"
+    assert exercises.cell_type == "markdown" and exercises.source.startswith("## Exercises"), name
+    assert all("## Summary" not in c.source and "## Exercises" not in c.source for c in cells[:-3]), name
+
+
+@pytest.mark.parametrize("name", NOTEBOOKS)
+def test_every_exercise_says_what_to_expect(name):
+    text = _markdown_cells(PATHS[name])[-1]
+    exercises = EXERCISE.findall(text)
+    assert exercises, f"{name}: no numbered exercise in its last cell"
+    missing = [e.split("**")[1] for e in exercises if "Expect" not in e]
+    assert not missing, f"{name}: exercises that do not say what to expect: {missing}"
+
+
+def test_the_exercise_check_can_fail():
+    text = "## Exercises\n\n1. **One.** Do this. Expect that.\n2. **Two.** Do that,\n   over two lines.\n"
+    exercises = EXERCISE.findall(text)
+    assert len(exercises) == 2 and "Expect" in exercises[0] and "Expect" not in exercises[1]
+
+
+def test_every_cell_has_an_id_of_its_own():
+    """nbformat 4.5 cells carry ids (a cell without one makes papermill warn, and later nbformat versions fail)."""
+    for path in runner.list_notebooks():
+        ids = [c.get("id") for c in nbformat.read(path, as_version=4).cells]
+        assert all(ids) and len(set(ids)) == len(ids), path
+
+
+@pytest.mark.parametrize("name", ["03_patch_level_3_classes", "07_single_task"])
+def test_each_paper_s_first_training_notebook_trains_a_network_in_view(name):
+    code = [c.source for c in nbformat.read(PATHS[name], as_version=4).cells if c.cell_type == "code"]
+    assert any("fl.train(" in s and "plots.plot_training_history(demo.history" in s for s in code), name
