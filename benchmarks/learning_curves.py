@@ -8,7 +8,8 @@ input size, one training size. The data are built once per task and input size w
 manipulation task, the held-out device of every model for the camera task; `--test-patches` patches per test image)
 is the same for every training size, and the training sets are nested subsets of the largest one
 (`training_subset`). Every seed draws its own training images, patches, validation images, initial weights and
-batches (`train_within_budget`: the notebooks' MISLnet, SGD at a constant 1e-3, batches of 40, best weights kept).
+batches (`train_within_budget`: the notebooks' MISLnet, SGD at a constant 1e-3 unless `--halving-every` halves it
+every that many checks, batches of 40, best weights kept).
 The accuracy of a point is over its seeds' test predictions pooled, with a 95% bootstrap interval that resamples whole
 test images (each image with its patches in every seed's run); each seed's own accuracy is listed too.
 
@@ -94,7 +95,8 @@ def run_point(point: dict, train, test, args, progress) -> dict:
                                patches_per_image=point["patches_per_image"], seed=seed)
         run = train_within_budget(part, test, patch_size=point["patch_size"], cpu_seconds=args.cpu_seconds,
                                   seed=seed, steps_per_check=args.steps_per_check, patience=args.patience,
-                                  max_rounds=args.max_rounds,
+                                  max_rounds=args.max_rounds, learning_rate=args.learning_rate,
+                                  halving_every=args.halving_every,
                                   max_validation_patches=args.max_validation_patches)  # fmt: skip
         estimate = run.evaluation.estimate()
         runs.append({"seed": seed, "accuracy": estimate.value, "low": estimate.low, "high": estimate.high,
@@ -133,6 +135,9 @@ def main(argv=None) -> int:
     parser.add_argument("--max-rounds", type=int, default=1000,
                         help="cap on checks per network: with a large --cpu-seconds, a budget in steps that gives the "
                              "same numbers on every run (a CPU-time budget stops at a step that varies with the load)")
+    parser.add_argument("--learning-rate", type=float, default=1e-3, help="SGD's (initial) rate")
+    parser.add_argument("--halving-every", type=int, default=None,
+                        help="halve the rate every this many checks (default: constant, as the default profile)")
     parser.add_argument("--patience", type=int, default=3, help="checks without a lower validation loss: plateau")
     parser.add_argument("--max-validation-patches", type=int, default=600, help="held-out patches per check, at most")
     parser.add_argument("--test-patches", nargs=2, type=int, default=[1, 8], metavar=("MANIPULATION", "CAMERA"),
@@ -150,6 +155,9 @@ def main(argv=None) -> int:
     args = parser.parse_args(argv)
     if len(set(args.seeds)) != len(args.seeds) or min(args.seeds) < 0:
         parser.error(f"Expected distinct non-negative seeds. Received: {args.seeds}")
+    if args.halving_every is not None and args.halving_every < 1 or not args.learning_rate > 0:
+        parser.error(f"Expected a positive --learning-rate and --halving-every. Received: {args.learning_rate}, "
+                     f"{args.halving_every}")
     if not args.cpu_seconds > 0 or min(args.test_patches) < 1:
         parser.error("Expected a positive --cpu-seconds and at least one test patch per image")
     args.test_patches = dict(zip(("manipulation", "camera"), args.test_patches))

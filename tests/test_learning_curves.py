@@ -93,6 +93,18 @@ def test_training_stops_when_the_cpu_budget_is_used_and_keeps_the_best_round():
     assert capped.stopped == "cap" and capped.steps == 4  # an endless stream: 2 full rounds of 2 steps
 
 
+def test_a_falling_rate_halves_every_so_many_rounds():
+    train, test = manipulation_like(n_sources=6, blocks=2), manipulation_like(n_sources=2, blocks=1, seed=1)
+    run = train_within_budget(train, test, patch_size=16, cpu_seconds=1e6, seed=0, steps_per_check=2,
+                              patience=1000, max_rounds=5, learning_rate=0.01, halving_every=2)  # fmt: skip
+    assert np.allclose(run.history["learning_rate"], [0.01, 0.01, 0.005, 0.005, 0.0025])
+    steady = train_within_budget(train, test, patch_size=16, cpu_seconds=1e6, seed=0, steps_per_check=2,
+                                 patience=1000, max_rounds=3, learning_rate=0.01)  # fmt: skip
+    assert np.allclose(steady.history.get("learning_rate", [0.01] * 3), 0.01)
+    with pytest.raises(ValueError, match="halving_every a positive integer"):
+        train_within_budget(train, test, patch_size=16, cpu_seconds=1, halving_every=0)
+
+
 def test_a_budget_run_refuses_patches_of_another_size():
     with pytest.raises(ValueError, match="16x16 patches"):
         train_within_budget(manipulation_like(size=16), manipulation_like(size=24), patch_size=16, cpu_seconds=1)

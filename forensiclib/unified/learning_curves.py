@@ -160,14 +160,17 @@ def train_within_budget(
     validation_fraction: float = 0.2,
     batch_size: int = 40,
     learning_rate: float = 1e-3,
+    halving_every: int | None = None,
     verbose: int | str = 0,
 ) -> BudgetRun:
     """Train a single-task MISLnet (Sec. 5.1) until `cpu_seconds` of process CPU time are used or the validation loss
     stops improving, whichever comes first; keep the best round's weights and evaluate on `test`.
 
     As `train_single_task` does (not cached here): whole training images held out for validation
-    (`validation_split`, `validation_fraction`, seeded), SGD with momentum 0.9 at a constant `learning_rate` (the
-    default profile keeps the rate constant), `batch_size` patches a step, best weights restored. Unlike it, the
+    (`validation_split`, `validation_fraction`, seeded), SGD with momentum 0.9 at `learning_rate`, constant (as the
+    default profile keeps it) or, with `halving_every`, halved every that many rounds (paper 2, Sec. 5.1 halves it
+    every 3 epochs; a round here is `steps_per_check` steps, not a pass over the data), `batch_size` patches a step,
+    best weights restored. Unlike it, the
     patches are drawn as an endless stream of seeded permutations (`training.file_dataset`) and the validation loss
     is measured every `steps_per_check` steps on at most `max_validation_patches` held-out patches (a seeded sample).
 
@@ -185,6 +188,8 @@ def train_within_budget(
     for name, value in (("steps_per_check", steps_per_check), ("patience", patience), ("max_rounds", max_rounds),
                         ("max_validation_patches", max_validation_patches), ("batch_size", batch_size)):
         _check_positive(name, value)
+    if halving_every is not None:
+        _check_positive("halving_every", halving_every)
     budget = cpu_budget(cpu_seconds)
     fit, validation = validation_split(train, validation_fraction, random_state=seed)
     if len(validation) > max_validation_patches:
@@ -198,7 +203,8 @@ def train_within_budget(
         stream, validation_data=(validation.x, validation.y), epochs=max_rounds, batch_size=batch_size,
         steps_per_epoch=steps_per_check, seed=seed, verbose=verbose,
         callbacks=[keras.callbacks.EarlyStopping(monitor="val_loss", patience=patience, restore_best_weights=True),
-                   budget],
+                   budget, *([training.halving_schedule(learning_rate, every_epochs=halving_every)]
+                             if halving_every is not None else [])],
     )  # fmt: skip
     wall = time.perf_counter() - wall
     history = dict(result.history, cpu_seconds=[float(s) for s in budget.per_epoch])
