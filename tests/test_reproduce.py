@@ -408,18 +408,20 @@ def test_a_profile_leaves_notebooks_out_with_a_reason_the_report_and_headline_gi
     (project / "params" / "typo.yaml").write_text(yaml.safe_dump({"not_run": {"02_fial": "why"}}))
     with pytest.raises(ParameterError, match=r"Unknown notebook '02_fial'. Did you mean '02_fail'\?"):
         runner.load_profile("typo")
-    profile = {"time_limit_s": 120, "seed": 0, "not_run": {"02_fail": "too slow here; run it with make run NB=02_fail",
-                                                           "03_sleep": "sleeps"}}  # fmt: skip
+    slow = "too slow here; run it with make run NB=<notebook>"
+    profile = {"time_limit_s": 120, "seed": 0, "not_run": {"02_fail": slow, "03_sleep": slow}}
     (project / "params" / "lean.yaml").write_text(yaml.safe_dump(profile))
     assert runner.load_profile("lean").not_run == profile["not_run"]
     results = runner.reproduce("lean")
     assert [r.notebook for r in results] == ["01_record"]
-    assert "02_fail: not run by profile lean: too slow here; run it with make run NB=02_fail" in capsys.readouterr().out
+    printed = capsys.readouterr().out
+    assert printed.count("not run by profile") == 1  # one line for the notebooks that share a reason
+    assert f"02_fail, 03_sleep: not run by profile lean: {slow}" in printed
     report = collect_report("lean", results_root=project / "results")
     assert [b["notebook"] for b in report["notebooks"]] == ["01_record"]
     assert [(b["notebook"], b["reason"]) for b in report["not_run"]] == list(profile["not_run"].items())
     text = render_markdown(report)
-    assert "## Not run by this profile (2 notebooks)" in text and "| 03_sleep | neither paper | sleeps |" in text
+    assert "## Not run by this profile (2 notebooks)" in text and f"| 03_sleep | neither paper | {slow} |" in text
     assert "It does not run 2 notebooks (02_fail, 03_sleep)" in readme_headline(report)
     with pytest.raises(runner.NotebookFailed):  # named, a notebook left out runs under the profile's values
         runner.reproduce("lean", ["02_fail"])

@@ -342,8 +342,11 @@ def reproduce(
     manifest = read_manifest(out_dir).get("notebooks", {})
     kernel, git, results = None, code_state(root), []
     if not notebooks:
+        grouped: dict[str, list[str]] = {}  # notebooks that share a reason are named on one line
         for name, reason in selected.not_run.items():
-            print(f"{name}: not run by profile {selected.name}: {reason}", flush=True)
+            grouped.setdefault(reason, []).append(name)
+        for reason, names in grouped.items():
+            print(f"{', '.join(names)}: not run by profile {selected.name}: {reason}", flush=True)
     for i, path in enumerate(paths, 1):
         extra = extras[path.stem]
         values = {**selected.values_for(path), **extra, "profile": selected.name, "seed": selected.seed}
