@@ -19,7 +19,7 @@ from .patches import PatchSet, paper2_patches
 from .single_task import train_single_task
 from .transfer import transfer_sweep
 
-__all__ = ["Paper2Setup", "paper2_setup", "ShareDepthSweep", "share_depth_sweep", "capped_mark", "seed_claim", "every_claim"]
+__all__ = ["Paper2Setup", "paper2_setup", "single_task_seeds", "ShareDepthSweep", "share_depth_sweep", "capped_mark", "seed_claim", "every_claim"]
 
 #: Which network's features each target task is transferred from (Sec. 5.2).
 _SOURCE = {"camera": "manipulation", "manipulation": "camera"}
@@ -105,6 +105,34 @@ def paper2_setup(
                             camera_test_patches_per_model=camera_test_patches_per_model))  # fmt: skip
 
 
+def single_task_seeds(
+    setup: Paper2Setup,
+    seeds: Sequence[int],
+    *,
+    tasks: Sequence[str] = ("manipulation", "camera"),
+    verbose: int | str = 0,
+) -> dict[int, dict[str, SingleTaskResult]]:
+    """The single-task networks of `tasks` (Sec. 5.1) trained once per seed on the setup's data; cached.
+
+    A seed sets the initialisation, the batch order and the validation split (`dataclasses.replace(settings,
+    seed=s)`); the data's images and the train/test split stay those of the setup, so every seed is tested on the
+    same patches and `stats.pooled_accuracy` can pool them. `share_depth_sweep` trains the same networks, so the two
+    find each other's in the cache.
+
+    Returns:
+        seed -> task -> `SingleTaskResult`.
+    """
+    seeds = list(seeds)
+    if not seeds or len(set(seeds)) != len(seeds) or any(not isinstance(s, int) or s < 0 for s in seeds):
+        raise ValueError(f"Expected one or more distinct non-negative seeds. Received: {seeds!r}")
+    unknown = [t for t in tasks if t not in setup.data]
+    if unknown:
+        raise ValueError(f"Expected tasks among the setup's {sorted(setup.data)}. Received: {unknown}")
+    return {seed: {task: train_single_task(*setup.data[task], dataclasses.replace(setup.settings, seed=seed),
+                                           verbose=verbose) for task in tasks}
+            for seed in seeds}  # fmt: skip
+
+
 @dataclasses.dataclass
 class ShareDepthSweep:
     """Fig. 3 at several seeds: per seed, the single-task networks, transfer and multitask evaluations.
@@ -137,13 +165,11 @@ def share_depth_sweep(
     spread over seeds includes that of the networks the features come from.
     """
     seeds = list(seeds)
-    if not seeds or len(set(seeds)) != len(seeds):
-        raise ValueError(f"Expected one or more distinct seeds. Received: {seeds!r}")
     data = setup.data
-    single, transfer, multitask = {}, {}, {}
+    single = single_task_seeds(setup, seeds, tasks=tuple(_SOURCE), verbose=verbose)
+    transfer, multitask = {}, {}
     for seed in seeds:
         settings = dataclasses.replace(setup.settings, seed=seed)
-        single[seed] = {task: train_single_task(*data[task], settings, verbose=verbose) for task in _SOURCE}
         transfer[seed] = {target: transfer_sweep(single[seed][source], *data[target], settings,
                                                  share_depths=share_depths, verbose=verbose)
                           for target, source in _SOURCE.items()}  # fmt: skip
