@@ -129,7 +129,6 @@ _EXPORTS = {
     "validation_split": "unified.patches",
     "paper2_setup": "unified.experiment",
     "share_depth_sweep": "unified.experiment",
-    "single_task_seeds": "unified.experiment",
     "capped_mark": "unified.experiment",
     "seed_claim": "unified.experiment",
     "train_multitask": "unified.multitask",

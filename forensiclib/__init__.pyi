@@ -152,7 +152,6 @@ from .unified.experiment import (
     paper2_setup as paper2_setup,
     seed_claim as seed_claim,
     share_depth_sweep as share_depth_sweep,
-    single_task_seeds as single_task_seeds,
 )
 from .unified.layers import (
     BayarConstraint as BayarConstraint,

@@ -9,7 +9,7 @@ from PIL import Image
 import forensiclib as fl
 from forensiclib.data import builders
 from forensiclib.unified import transfer
-from forensiclib.unified.experiment import Paper2Setup
+from forensiclib.unified.experiment import Paper2Setup, single_task_seeds
 from forensiclib.unified.mislnet import SHARE_DEPTHS, block_layers
 
 from .helpers import snapshot
@@ -438,7 +438,7 @@ def test_head_settings_apply_to_heads_on_frozen_features_only(data, source, monk
 def test_single_task_seeds_trains_one_network_per_seed_on_the_same_test_patches(data, monkeypatch, tmp_path):
     monkeypatch.setenv("FORENSICLIB_CACHE", str(tmp_path))
     setup = Paper2Setup(SETTINGS, {"camera": (data["c_train"], data["c_test"])}, {}, "test data", {})
-    runs = fl.single_task_seeds(setup, [3, 4], tasks=("camera",))
+    runs = single_task_seeds(setup, [3, 4], tasks=("camera",))
     assert list(runs) == [3, 4] and all(list(r) == ["camera"] for r in runs.values())
     first, second = runs[3]["camera"].evaluation, runs[4]["camera"].evaluation
     np.testing.assert_array_equal(first.labels, second.labels)  # one test set: the seeds can be pooled
@@ -447,10 +447,10 @@ def test_single_task_seeds_trains_one_network_per_seed_on_the_same_test_patches(
                                       units=first.units, unit_name="images")  # fmt: skip
     assert pooled.n_seeds == 2
     forbid_training(monkeypatch)  # the same seeds again come from the cache
-    again = fl.single_task_seeds(setup, [4], tasks=("camera",))
+    again = single_task_seeds(setup, [4], tasks=("camera",))
     np.testing.assert_allclose(again[4]["camera"].evaluation.probabilities, second.probabilities)
     for seeds, message in (([], "one or more distinct"), ([1, 1], "distinct"), ([-1], "non-negative")):
         with pytest.raises(ValueError, match=message):
-            fl.single_task_seeds(setup, seeds, tasks=("camera",))
+            single_task_seeds(setup, seeds, tasks=("camera",))
     with pytest.raises(ValueError, match=r"Expected tasks among the setup's \['camera'\]. Received: \['manipulation'\]"):
-        fl.single_task_seeds(setup, [0])
+        single_task_seeds(setup, [0])
