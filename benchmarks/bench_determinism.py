@@ -20,8 +20,8 @@ import sys
 TRIAL = """
 import hashlib, os, sys, time
 os.environ["TF_CPP_MIN_LOG_LEVEL"] = "2"
+import forensiclib as fl  # first: it holds TensorFlow's start-up log lines to the level above
 import keras, numpy as np, tensorflow as tf
-import forensiclib as fl
 size = int(sys.argv[1])
 fl.seed_everything(0)
 model = fl.compile_mislnet(fl.mislnet(5, input_size=size))

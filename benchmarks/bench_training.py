@@ -17,15 +17,20 @@ import argparse
 import os
 import statistics
 import time
+import warnings
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+import forensiclib as fl  # noqa: E402  (first: it holds TensorFlow's start-up log lines to the level above)
 
 import keras  # noqa: E402
 import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
-import forensiclib as fl  # noqa: E402
 from forensiclib import training  # noqa: E402
+
+# Keras warns that `shuffle` is ignored when `fit` gets a tf.data pipeline; the pipelines timed here shuffle themselves.
+warnings.filterwarnings("ignore", message="`shuffle=True` was passed", category=UserWarning)
 
 
 def forward_flops(model: keras.Model) -> float:
