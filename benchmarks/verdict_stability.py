@@ -31,8 +31,9 @@ _DECIDED = ("held", "not held")
 def seeded_profile(profile, seeds: list[int]):
     """`profile` with every `seeds` parameter (shared and per notebook) set to `seeds` and its own name, so that its
     results go to their own folder. Its `seed` (the data's) stays."""
-    if not seeds or len(set(seeds)) != len(seeds) or any(not isinstance(s, int) or s < 0 for s in seeds):
-        raise ValueError(f"Expected distinct non-negative integer seeds. Received: {seeds!r}")
+    from forensiclib.seeding import check_seeds
+
+    seeds = check_seeds(seeds)
     shared = {**profile.shared, **({"seeds": list(seeds)} if "seeds" in profile.shared else {})}
     notebooks = {name: {**values, **({"seeds": list(seeds)} if "seeds" in values else {})}
                  for name, values in profile.notebooks.items()}  # fmt: skip

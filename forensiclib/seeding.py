@@ -11,7 +11,20 @@ import sys
 
 import numpy as np
 
-__all__ = ["seed_everything"]
+__all__ = ["check_seeds", "seed_everything"]
+
+
+def check_seeds(seeds) -> list[int]:
+    """`seeds` as a list of ints, after checking that there is at least one, each a non-negative integer, none twice.
+
+    Raises:
+        ValueError: naming what was received.
+    """
+    seeds = list(seeds)
+    if (not seeds or len(set(seeds)) != len(seeds)
+            or any(isinstance(s, bool) or not isinstance(s, (int, np.integer)) or s < 0 for s in seeds)):
+        raise ValueError(f"Expected one or more distinct non-negative integer seeds. Received: {seeds!r}")
+    return [int(s) for s in seeds]
 
 
 def seed_everything(seed: int) -> None:

@@ -148,7 +148,7 @@ def test_provenance_setup_wants_sizes_or_datasets_and_distinct_seeds():
     settings = fl.ProvenanceSettings()
     with pytest.raises(ValueError, match="Expected either sizes"):
         fl.provenance_setup(None, settings=settings)
-    with pytest.raises(ValueError, match=r"Expected one or more distinct non-negative seeds. Received: \[1, 1\]"):
+    with pytest.raises(ValueError, match=r"Expected one or more distinct non-negative integer seeds. Received: \[1, 1\]"):
         fl.provenance_setup(None, settings=settings, sizes={"ucid_social": 2}, seeds=[1, 1])
 
 

@@ -168,3 +168,13 @@ def test_a_network_s_predict_step_is_traced_at_most_twice_whatever_the_lengths()
     for n in (23, 37, 5, 30):
         training.predict(model, x[:n], batch_size=10)
     assert model.predict_function is step and step.experimental_get_tracing_count() <= 2
+
+
+def test_check_seeds_returns_plain_ints_and_names_what_it_received():
+    from forensiclib.seeding import check_seeds
+
+    assert check_seeds((np.int64(3), 0)) == [3, 0]
+    assert all(type(s) is int for s in check_seeds([np.int32(1)]))
+    for seeds in ([], [1, 1], [-1], [True], [1.0], ["2"]):
+        with pytest.raises(ValueError, match=r"Expected one or more distinct non-negative integer seeds. Received: "):
+            check_seeds(seeds)

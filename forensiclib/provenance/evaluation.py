@@ -21,6 +21,7 @@ from pathlib import Path
 import numpy as np
 
 from ..data.datasets import ImageDataset
+from ..seeding import check_seeds
 from .experiment import ProvenanceResult, ProvenanceSettings, paper1_dataset, provenance_splits, run_provenance
 
 __all__ = ["ProvenanceEstimates", "ProvenanceSetup", "evaluate_provenance", "provenance_setup", "verdict_over_seeds",
@@ -254,9 +255,7 @@ def provenance_setup(
     if (sizes is None) == (datasets is None):
         raise ValueError("Expected either sizes (paper 1's datasets, simulated or from data_dirs) or datasets. "
                          f"Received: sizes={sizes!r}, datasets={'given' if datasets is not None else None}")  # fmt: skip
-    seeds = tuple(int(s) for s in seeds)
-    if not seeds or len(set(seeds)) != len(seeds) or min(seeds) < 0:
-        raise ValueError(f"Expected one or more distinct non-negative seeds. Received: {list(seeds)}")
+    seeds = tuple(check_seeds(seeds))
     if datasets is None:
         data_dirs = dict(data_dirs or {})
         options = dict(builder_options or {})

@@ -12,6 +12,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Sequence
 
+from ..seeding import check_seeds
 from ..stats import every_claim  # combining verdicts lives in stats; the name stays importable from here
 from .common import Evaluation, SingleTaskResult, UnifiedSettings
 from .multitask import multitask_sweep
@@ -122,9 +123,7 @@ def single_task_seeds(
     Returns:
         seed -> task -> `SingleTaskResult`.
     """
-    seeds = list(seeds)
-    if not seeds or len(set(seeds)) != len(seeds) or any(not isinstance(s, int) or s < 0 for s in seeds):
-        raise ValueError(f"Expected one or more distinct non-negative seeds. Received: {seeds!r}")
+    seeds = check_seeds(seeds)
     unknown = [t for t in tasks if t not in setup.data]
     if unknown:
         raise ValueError(f"Expected tasks among the setup's {sorted(setup.data)}. Received: {unknown}")
