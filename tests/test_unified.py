@@ -1,14 +1,17 @@
 """Paper 2's experiments as library calls (forensiclib.unified.*): patches, caching, transfer, multitask, trees."""
 
 import dataclasses
+from types import SimpleNamespace
 
 import numpy as np
 import pytest
 from PIL import Image
 
 import forensiclib as fl
+from forensiclib import training
 from forensiclib.data import builders
 from forensiclib.unified import transfer
+from forensiclib.unified.common import Evaluation
 from forensiclib.unified.experiment import Paper2Setup, single_task_seeds
 from forensiclib.unified.mislnet import SHARE_DEPTHS, block_layers
 
@@ -454,3 +457,44 @@ def test_single_task_seeds_trains_one_network_per_seed_on_the_same_test_patches(
             single_task_seeds(setup, seeds, tasks=("camera",))
     with pytest.raises(ValueError, match=r"Expected tasks among the setup's \['camera'\]. Received: \['manipulation'\]"):
         single_task_seeds(setup, [0])
+
+
+def _network(rng, accuracy: float, *, n_units: int = 40, per_unit: int = 4, classes: int = 5, learned: bool = True):
+    """A stand-in single-task network: `accuracy` of its test patches right, whole units at a time."""
+    labels = np.repeat(np.arange(n_units) % classes, per_unit)
+    units = np.repeat(np.arange(n_units), per_unit)
+    right = np.repeat(rng.permutation(n_units) < round(accuracy * n_units), per_unit)
+    predictions = np.where(right, labels, (labels + 1) % classes)
+    status = training.TrainingStatus(5, 15, 2, True, 60.0 if learned else 20.0, 30.0)
+    evaluation = Evaluation(tuple("abcde"[:classes]), labels, np.eye(classes, dtype="float32")[predictions], units,
+                            status)
+    return SimpleNamespace(evaluation=evaluation, status=status)
+
+
+def test_a_claim_rests_on_single_task_networks_only_when_their_interval_reaches_the_target():
+    from forensiclib.stats import Verdict
+    from forensiclib.unified.experiment import TARGETS, resting_on, short_of_target, single_task_accuracy
+
+    rng = np.random.default_rng(0)
+    strong = {s: {"manipulation": _network(rng, 0.975), "camera": _network(rng, 0.95)} for s in range(3)}
+    assert single_task_accuracy(strong, "manipulation").n_seeds == 3
+    assert short_of_target(strong) == {}
+    # the same networks, one of them near its target: a mean above it does not show that it reaches it
+    close = {s: {**n, "camera": _network(rng, [0.55, 0.45, 0.6][s])} for s, n in strong.items()}
+    short = short_of_target(close)
+    assert list(short) == ["camera"] and "not shown to reach the 50% target" in short["camera"]
+    assert "over 3 seeds" in short["camera"]
+    far = {0: {**strong[0], "manipulation": _network(rng, 0.3)}}
+    assert "below the 90% target" in short_of_target(far)["manipulation"]
+    failed = {0: {**strong[0], "camera": _network(rng, 0.95, learned=False)}}
+    assert "did not learn at seed 0" in short_of_target(failed)["camera"]
+    assert short_of_target(close, {"manipulation": TARGETS["manipulation"]}) == {}  # only the targets given
+    verdict = Verdict("held", "+5.0 [1.0, 9.0]")
+    assert resting_on(verdict, {}) is verdict
+    gated = resting_on(verdict, short)
+    assert gated.verdict == "not meaningful at this size"
+    assert short["camera"] in gated.reason and "its own evidence: held (+5.0 [1.0, 9.0])" in gated.reason
+    with pytest.raises(ValueError, match=r"Expected targets in \(0, 100\] percent. Received: \{'camera': 150\}"):
+        short_of_target(strong, {"camera": 150})
+    with pytest.raises(ValueError, match="Expected a 'camera' network at every seed"):
+        single_task_accuracy({0: {"manipulation": strong[0]["manipulation"]}}, "camera")
