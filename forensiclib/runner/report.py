@@ -266,8 +266,13 @@ def render_markdown(report: dict, *, tables_dir: Path | None = None, link_prefix
     if left_out:
         lines += ["", f"## Not run by this profile ({len(left_out)} notebooks)", "",
                   "Their claims are not checked by this run; each line says why and how to run it.", "",
-                  "| notebook | paper | why not, and how to run it |", "|---|---|---|"]  # fmt: skip
-        lines += [f"| {b['notebook']} | {b['paper']} | {b['reason']} |" for b in left_out]
+                  "| notebooks | paper | why not, and how to run it |", "|---|---|---|"]  # fmt: skip
+        grouped: dict[str, list[dict]] = {}  # notebooks left out for one reason share a row
+        for b in left_out:
+            grouped.setdefault(b["reason"], []).append(b)
+        for reason, group in grouped.items():
+            papers = ", ".join(dict.fromkeys(b["paper"] for b in group))
+            lines.append(f"| {', '.join(b['notebook'] for b in group)} | {papers} | {reason} |")
 
     lines += ["", "## The papers' claims, checked on this run", "",
               "A claim is held or not held only when the 95% interval of the difference it is about excludes the "
