@@ -17,7 +17,7 @@ CPU time is the process's (all its threads), so other load on the machine does n
 budget covers training steps and validation, not the data or the test.
 
 Writes `--json` (the points, read by notebook 07 through `load_learning_curves`), `--csv` (one row per run) and
-`--figure`, and prints the table. Run:
+`--figure` (both beside `--json` unless given), and prints the table. Run:
 `.venv/bin/python benchmarks/learning_curves.py [--points manipulation:64:96x1 camera:64:6x8 ...] [--seeds 0 1]
 [--cpu-seconds 90]`.
 """
@@ -150,9 +150,11 @@ def main(argv=None) -> int:
     parser.add_argument("--n-jobs", type=int, default=2, help="processes building the simulated data")
     parser.add_argument("--history", action="store_true", help="also print each run's validation accuracy per check")
     parser.add_argument("--json", type=Path, default=ROOT / "docs" / "learning_curves.json")
-    parser.add_argument("--csv", type=Path, default=ROOT / "docs" / "learning_curves.csv")
-    parser.add_argument("--figure", type=Path, default=ROOT / "docs" / "learning_curves.png")
+    parser.add_argument("--csv", type=Path, help="default: the --json path with .csv")
+    parser.add_argument("--figure", type=Path, help="default: the --json path with .png")
     args = parser.parse_args(argv)
+    args.csv = args.csv or args.json.with_suffix(".csv")
+    args.figure = args.figure or args.json.with_suffix(".png")
     if len(set(args.seeds)) != len(args.seeds) or min(args.seeds) < 0:
         parser.error(f"Expected distinct non-negative seeds. Received: {args.seeds}")
     if args.halving_every is not None and args.halving_every < 1 or not args.learning_rate > 0:
