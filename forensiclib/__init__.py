@@ -18,10 +18,21 @@ light (no TensorFlow until a model is asked for); `__init__.pyi` lists them for 
 from __future__ import annotations
 
 import importlib
+import os
+import sys
 
 from . import _tf_log
 
 __version__ = "0.1.0"
+
+#: TensorFlow's oneDNN kernels, on every x86 CPU. TensorFlow turns them on by itself only on CPUs with AVX-512's
+#: neural-network instructions; elsewhere it falls back to its Eigen kernels, which train MISLnet at 64x64 and the
+#: 1-D CNN about 1.3 times slower (`benchmarks/bench_training.py` under `ONEDNN_MAX_CPU_ISA=AVX2`, docs/BENCHMARKS.md).
+#: Set before TensorFlow is imported, and only where the environment does not say otherwise
+#: (`TF_ENABLE_ONEDNN_OPTS=0` keeps Eigen's kernels: exact run-to-run at 128x128 and up, `benchmarks/bench_determinism.py`).
+ONEDNN_DEFAULT = "1"
+if "tensorflow" not in sys.modules:
+    os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", ONEDNN_DEFAULT)
 
 _tf_log.install()  # TensorFlow's start-up log obeys TF_CPP_MIN_LOG_LEVEL (see `_tf_log`); no TensorFlow imported here
 

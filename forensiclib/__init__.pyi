@@ -190,4 +190,5 @@ from .unified.transfer import (
 from .unified.trees import deep_feature_trees as deep_feature_trees
 
 __version__: str
+ONEDNN_DEFAULT: str
 __all__: list[str]

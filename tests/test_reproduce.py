@@ -1,6 +1,7 @@
 """The notebook runner, on a throw-away project of tiny notebooks."""
 
 import json
+import os
 import re
 import subprocess
 import sys
@@ -177,7 +178,8 @@ def test_manifest_records_each_run_and_keeps_the_others(project):
     entry = manifest["notebooks"]["01_record"]
     assert entry["parameters"] == {"epochs": 5, "rate": 0.25, "profile": "smoke", "seed": 7}
     assert entry["determinism"]["PYTHONHASHSEED"] == "7" and entry["seed"] == 7
-    assert entry["determinism"]["TF_ENABLE_ONEDNN_OPTS"]  # whether the run was exact at 128x128 and up
+    # whether the run was exact at 128x128 and up: the caller's setting, else forensiclib's default (oneDNN on)
+    assert entry["determinism"]["TF_ENABLE_ONEDNN_OPTS"] == os.environ.get("TF_ENABLE_ONEDNN_OPTS", "1")
     assert entry["wall_time_s"] > 0 and entry["peak_rss_mb"] > 20  # the kernel alone takes more than 20 MB
     assert entry["code"] == {"commit": None, "dirty": None}  # the throw-away project is not a git repository
     assert {"numpy", "papermill", "keras"} <= set(entry["environment"]["packages"])

@@ -62,3 +62,21 @@ def test_importing_tensorflow_with_onednn_s_custom_operations_on_prints_only_wha
     quiet = subprocess.run([sys.executable, "-c", _IMPORT], capture_output=True, text=True, timeout=300,
                            env={**env, "TF_CPP_MIN_LOG_LEVEL": "3"})  # fmt: skip
     assert quiet.returncode == 0 and quiet.stderr == "a line of mine\n", quiet.stderr
+
+
+_ONEDNN = "import os, sys; {first}import forensiclib; print(os.environ.get('TF_ENABLE_ONEDNN_OPTS'))"
+
+
+@pytest.mark.parametrize(("first", "given", "expected"), [
+    ("", None, "1"),  # forensiclib's default: oneDNN's kernels on any x86 CPU, not only AVX-512 ones
+    ("", "0", "0"),  # the caller's choice (Eigen's kernels, exact at 128x128 and up) is kept
+    ("import tensorflow; ", None, "None"),  # too late to matter: TensorFlow read it already, so it is left alone
+], ids=["default", "caller-says-0", "tensorflow-first"])  # fmt: skip
+def test_import_forensiclib_turns_onednn_on_unless_told_otherwise_or_too_late(first, given, expected):
+    env = {k: v for k, v in os.environ.items() if k != "TF_ENABLE_ONEDNN_OPTS"}
+    if given is not None:
+        env["TF_ENABLE_ONEDNN_OPTS"] = given
+    out = subprocess.run([sys.executable, "-c", _ONEDNN.format(first=first)], capture_output=True, text=True,
+                         timeout=300, env={**env, "TF_CPP_MIN_LOG_LEVEL": "3"})  # fmt: skip
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == expected

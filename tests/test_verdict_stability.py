@@ -51,7 +51,8 @@ def test_a_seed_set_replaces_every_seeds_parameter_and_names_its_own_results():
     assert {k: v for k, v in seeded.shared.items() if k != "seeds"} == \
         {k: v for k, v in profile.shared.items() if k != "seeds"}  # fmt: skip
     assert seeded.not_run == profile.not_run
-    assert stability.seeded_notebooks(profile) == ["03_patch_level_3_classes", "04_image_level_3_classes", "05_eight_classes"]
+    assert stability.seeded_notebooks(profile) == ["03_patch_level_3_classes", "04_image_level_3_classes", "05_eight_classes",
+                                                   "07_single_task"]
     with pytest.raises(ValueError, match=r"Expected one or more distinct non-negative integer seeds. Received: \[1, 1\]"):
         stability.seeded_profile(profile, [1, 1])
 

@@ -79,6 +79,9 @@ DETERMINISM_ENV = {
     "TF_DETERMINISTIC_OPS": "1",
     "TF_CUDNN_DETERMINISTIC": "1",
 }
+#: TensorFlow's oneDNN kernels on every x86 CPU unless the caller's environment says otherwise (`import forensiclib`
+#: sets the same default; see `forensiclib.ONEDNN_DEFAULT`).
+KERNEL_DEFAULT_ENV = {"TF_ENABLE_ONEDNN_OPTS": "1"}
 #: TensorFlow's C++ log, off in the kernel unless the caller's environment sets it: its lines (start-up notices,
 #: `E0000 ... NodeDef mentions attribute use_unbounded_threadpool` from tf.data pipelines) are not errors of
 #: the run, and the kernel echoes its stderr to the runner's console. Errors that matter reach Python as exceptions.
@@ -181,6 +184,7 @@ def run_notebook(
     partial = out_dir / f".tmp-{path.name}"  # papermill writes as it goes; renamed to `output` when it stops
     env = {
         **QUIET_ENV,
+        **KERNEL_DEFAULT_ENV,
         **os.environ,
         **DETERMINISM_ENV,
         "PYTHONHASHSEED": str(profile.seed),
@@ -230,7 +234,7 @@ def run_notebook(
     update_manifest(profile, result, values, notebook=path, code=git if git is not None else code_state(root),
                     determinism={**DETERMINISM_ENV, "PYTHONHASHSEED": str(profile.seed),
                                  "FORENSICLIB_STRATEGY": os.environ.get("FORENSICLIB_STRATEGY", "") or "default",
-                                 "TF_ENABLE_ONEDNN_OPTS": os.environ.get("TF_ENABLE_ONEDNN_OPTS", "") or "default (on)",
+                                 "TF_ENABLE_ONEDNN_OPTS": env["TF_ENABLE_ONEDNN_OPTS"],
                                  "threads": _threads()})  # fmt: skip
     return result
 
