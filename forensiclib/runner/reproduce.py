@@ -40,6 +40,7 @@ from pathlib import Path
 
 import yaml
 
+from .. import ONEDNN_DEFAULT
 from ..cache import write_text_atomic
 from ..errors import ParameterError
 from ..paths import project_root
@@ -80,8 +81,8 @@ DETERMINISM_ENV = {
     "TF_CUDNN_DETERMINISTIC": "1",
 }
 #: TensorFlow's oneDNN kernels on every x86 CPU unless the caller's environment says otherwise (`import forensiclib`
-#: sets the same default; see `forensiclib.ONEDNN_DEFAULT`).
-KERNEL_DEFAULT_ENV = {"TF_ENABLE_ONEDNN_OPTS": "1"}
+#: sets the same default).
+KERNEL_DEFAULT_ENV = {"TF_ENABLE_ONEDNN_OPTS": ONEDNN_DEFAULT}
 #: TensorFlow's C++ log, off in the kernel unless the caller's environment sets it: its lines (start-up notices,
 #: `E0000 ... NodeDef mentions attribute use_unbounded_threadpool` from tf.data pipelines) are not errors of
 #: the run, and the kernel echoes its stderr to the runner's console. Errors that matter reach Python as exceptions.
