@@ -56,7 +56,8 @@ def test_train_feeds_fit_the_batches_fit_would_make_itself():
     tf.config.experimental.enable_op_determinism()
     model = build()
     reference = model.fit(x, y, validation_data=validation, epochs=3, batch_size=16, shuffle=True, verbose=0)
-    result = fl.train(build, x, y, validation_data=validation, epochs=3, batch_size=16, seed=5, verbose=0)
+    result = fl.train(build, x, y, validation_data=validation, epochs=3, batch_size=16, seed=5, verbose=0,
+                      batch_norm_batches=0)  # Keras's own statistics, as fit(x, y) keeps them
     for a, b in zip(model.weights, result.model.weights):
         np.testing.assert_array_equal(snapshot(a), snapshot(b))
     assert result.history == {k: [float(v) for v in vs] for k, vs in reference.history.items()}
@@ -82,9 +83,63 @@ def test_the_train_step_is_traced_once():
     assert len(traces) == 1
 
 
+def bn_statistics(model):
+    return [snapshot(w) for w in model.weights if "moving" in w.path]
+
+
+@pytest.mark.slow
+def test_train_reestimates_batch_norm_statistics_and_changes_no_weight():
+    """`PreciseBatchNorm` leaves every training step alone (the trainable weights are those of a run without it) and
+    leaves the statistics `recalibrate_batch_norm` computes for the final weights; validation sees them."""
+    rng = np.random.default_rng(2)
+    x, y = rng.uniform(0, 255, (96, 32, 32, 1)).astype("float32"), rng.integers(0, 3, 96)
+    validation = (x[:24], y[:24])
+    plain = fl.train(build, x, y, validation_data=validation, epochs=2, batch_size=16, seed=3, verbose=0,
+                     batch_norm_batches=0)
+    precise = fl.train(build, x, y, validation_data=validation, epochs=2, batch_size=16, seed=3, verbose=0,
+                       batch_norm_batches=4)
+    for a, b in zip(plain.model.trainable_weights, precise.model.trainable_weights):
+        np.testing.assert_array_equal(snapshot(a), snapshot(b))
+    assert plain.history["loss"] == precise.history["loss"]  # the training steps are the same
+    assert plain.history["val_loss"] != precise.history["val_loss"]  # validation is not
+    before = bn_statistics(plain.model)
+    assert training.recalibrate_batch_norm(plain.model, x, batch_size=16, batches=4, seed=3) == 4
+    after = bn_statistics(plain.model)
+    assert any(not np.allclose(a, b) for a, b in zip(before, after))
+    for a, b in zip(after, bn_statistics(precise.model)):
+        np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
+    logged = precise.model.evaluate(*validation, verbose=0, return_dict=True)["loss"]
+    assert logged == pytest.approx(precise.history["val_loss"][-1], rel=1e-5)
+
+
+def test_recalibrate_batch_norm_averages_the_batch_statistics():
+    """The moving mean and variance become the means of the batches' own (biased) statistics; the momentum and the
+    trainable weights are as before; a model without batch normalisation is left alone."""
+    inputs = keras.Input((3,))
+    model = keras.Model(inputs, keras.layers.BatchNormalization(momentum=0.99, name="bn")(inputs))
+    rng = np.random.default_rng(0)
+    batches = [rng.normal(k, k + 1, (8, 3)).astype("float32") for k in range(3)]
+    dataset = tf.data.Dataset.from_tensor_slices((np.concatenate(batches), np.zeros(24))).batch(8)
+    gamma = snapshot(model.get_layer("bn").gamma)
+    assert training.recalibrate_batch_norm(model, dataset, batches=5) == 3  # the dataset holds 3
+    layer = model.get_layer("bn")
+    np.testing.assert_allclose(snapshot(layer.moving_mean), np.mean([b.mean(0) for b in batches], 0), rtol=1e-5)
+    np.testing.assert_allclose(snapshot(layer.moving_variance), np.mean([b.var(0) for b in batches], 0), rtol=1e-5)
+    assert layer.momentum == 0.99
+    np.testing.assert_array_equal(snapshot(layer.gamma), gamma)
+    dense = keras.Sequential([keras.Input((3,)), keras.layers.Dense(2)])
+    assert training.recalibrate_batch_norm(dense, batches[0], batch_size=4) == 0
+    with pytest.raises(ValueError, match="Expected a positive batch_size for array input. Received: None"):
+        training.recalibrate_batch_norm(model, batches[0])
+    with pytest.raises(ValueError, match="Expected batches a positive integer. Received: 0"):
+        training.recalibrate_batch_norm(model, dataset, batches=0)
+
+
 def test_train_validates_epochs():
     with pytest.raises(ValueError, match="Expected epochs a positive integer. Received: 0"):
         fl.train(build, np.zeros((1, 32, 32, 1)), np.zeros(1), epochs=0)
+    with pytest.raises(ValueError, match="Expected batch_norm_batches a non-negative integer. Received: -1"):
+        fl.train(build, np.zeros((1, 32, 32, 1)), np.zeros(1), epochs=1, batch_norm_batches=-1)
 
 
 def test_default_strategy_follows_the_environment(monkeypatch):
