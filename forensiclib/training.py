@@ -291,6 +291,7 @@ def train(
     verbose: int | str = 2,
     backup_dir=None,
     batch_norm_batches: int = BATCH_NORM_BATCHES,
+    batch_norm_data=None,
 ) -> TrainResult:
     """Seed, build the model inside the strategy's scope, fit, and return model and history.
 
@@ -316,6 +317,10 @@ def train(
             are re-estimated before every validation and at the end (`PreciseBatchNorm`); 0: Keras's moving
             averages as they stand. Models without batch normalisation (paper 1's CNN) are not affected, nor is
             multi-worker training (its replicas draw their own batch statistics).
+        batch_norm_data: the training inputs the statistics are re-estimated on: an array or `ArrayFile`, or a
+            dataset of input batches; None: `x` when it is an array or `ArrayFile`. With a dataset `x` and no
+            `batch_norm_data` nothing is re-estimated: drawing batches from the training pipeline would move its
+            shuffles (and make them race with its prefetching).
     """
     import tensorflow as tf
 
@@ -335,9 +340,15 @@ def train(
         return TrainResult(model=model, history=history)
     if backup_dir is not None:
         callbacks = [keras.callbacks.BackupAndRestore(str(backup_dir), delete_checkpoint=True), *callbacks]
-    if batch_norm_batches and _batch_norm_layers(model):
+    if batch_norm_data is None and not isinstance(x, tf.data.Dataset):
+        batch_norm_data = x
+    if batch_norm_batches and batch_norm_data is not None and _batch_norm_layers(model):
+        if not isinstance(batch_norm_data, tf.data.Dataset) and not batch_size:
+            raise ValueError("Expected batch_size with array batch_norm_data (the rows per re-estimation batch). "
+                             "Received: batch_size=None")
         # the validation loss, early stopping's best weights and the model returned see re-estimated statistics
-        callbacks = [PreciseBatchNorm(x, batch_size=batch_size, batches=batch_norm_batches, seed=seed), *callbacks]
+        callbacks = [PreciseBatchNorm(batch_norm_data, batch_size=batch_size, batches=batch_norm_batches, seed=seed),
+                     *callbacks]  # fmt: skip
     dataset = fit_dataset(x, y, batch_size=batch_size, shuffle=True, seed=seed)
     with strategy.scope():
         # Without a tf.distribute strategy Keras creates the optimizer's slots and the metrics' variables inside

@@ -112,6 +112,26 @@ def test_train_reestimates_batch_norm_statistics_and_changes_no_weight():
     assert logged == pytest.approx(precise.history["val_loss"][-1], rel=1e-5)
 
 
+@pytest.mark.slow
+def test_train_reads_no_batch_from_a_training_pipeline():
+    """A dataset `x` is the training pipeline: without `batch_norm_data` nothing is re-estimated (reading it would
+    move its shuffles); with it, the statistics move and the weights do not."""
+    rng = np.random.default_rng(4)
+    x, y = rng.uniform(0, 255, (64, 32, 32, 1)).astype("float32"), rng.integers(0, 3, 64)
+    runs = {}
+    cases = {"off": dict(batch_norm_batches=0), "pipeline": {}, "given": dict(batch_norm_data=x, batch_size=16)}
+    for name, options in cases.items():
+        stream = training.fit_dataset(x, y, batch_size=16)  # in order: the same batches every run
+        runs[name] = fl.train(build, stream, epochs=2, seed=1, verbose=0, **options).model
+    for a, b in zip(bn_statistics(runs["off"]), bn_statistics(runs["pipeline"])):
+        np.testing.assert_array_equal(a, b)
+    assert any(not np.allclose(a, b) for a, b in zip(bn_statistics(runs["off"]), bn_statistics(runs["given"])))
+    for a, b in zip(runs["off"].trainable_weights, runs["given"].trainable_weights):
+        np.testing.assert_array_equal(snapshot(a), snapshot(b))
+    with pytest.raises(ValueError, match="Expected batch_size with array batch_norm_data"):
+        fl.train(build, training.fit_dataset(x, y, batch_size=16), epochs=1, verbose=0, batch_norm_data=x)
+
+
 def test_recalibrate_batch_norm_averages_the_batch_statistics():
     """The moving mean and variance become the means of the batches' own (biased) statistics; the momentum and the
     trainable weights are as before; a model without batch normalisation is left alone."""

@@ -484,6 +484,8 @@ def test_a_claim_rests_on_single_task_networks_only_when_their_interval_reaches_
     short = short_of_target(close)
     assert list(short) == ["camera"] and "not shown to reach the 50% target" in short["camera"]
     assert "over 3 seeds" in short["camera"]
+    camera = single_task_accuracy(close, "camera")  # what the mean would need to be at the same width
+    assert f"would need a mean of {50 + camera.value - camera.low:.1f}%" in short["camera"]
     far = {0: {**strong[0], "manipulation": _network(rng, 0.3)}}
     assert "below the 90% target" in short_of_target(far)["manipulation"]
     failed = {0: {**strong[0], "camera": _network(rng, 0.95, learned=False)}}

@@ -210,8 +210,8 @@ def short_of_target(runs: Mapping[int, Mapping[str, SingleTaskResult]],
     `{seed: setup.single}`); tasks without a target are not checked.
 
     Returns:
-        task -> e.g. "camera network 57.0% [33.2, 80.7] over 3 seeds, below the 50% target"; empty when every
-        network reaches its target.
+        task -> e.g. "camera network 45.0% [35.0, 55.0] over 3 seeds, not shown to reach the 50% target: an
+        interval as wide would need a mean of 60.0%"; empty when every network reaches its target.
     """
     bad = {t: v for t, v in targets.items() if not 0 < float(v) <= 100}
     if bad:
@@ -224,9 +224,12 @@ def short_of_target(runs: Mapping[int, Mapping[str, SingleTaskResult]],
         failed = [s for s, networks in runs.items() if getattr(networks[task].status, "learned", None) is False]
         if estimate.low < target or failed:
             seeds = f"{len(runs)} seed{'s' if len(runs) > 1 else ''}"
+            need = target + (estimate.value - estimate.low)  # the mean whose interval, as wide, would clear it
+            reach = (f": an interval as wide would need a mean of {need:.1f}%" if need <= 100 else
+                     ": no mean clears it with an interval as wide (more seeds or test units narrow it)")  # fmt: skip
             why = (f"did not learn at seed {', '.join(map(str, failed))}" if failed else
                    f"below the {target:g}% target" if estimate.high < target else
-                   f"not shown to reach the {target:g}% target")  # fmt: skip
+                   f"not shown to reach the {target:g}% target{reach}")  # fmt: skip
             short[task] = (f"{task} network {estimate.value:.1f}% [{estimate.low:.1f}, {estimate.high:.1f}] over "
                            f"{seeds}, {why}")  # fmt: skip
     return short

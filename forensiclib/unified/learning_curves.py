@@ -201,7 +201,7 @@ def train_within_budget(
     result = training.train(
         lambda: compile_mislnet(mislnet(len(train.classes), input_size=patch_size), learning_rate=learning_rate),
         stream, validation_data=(validation.x, validation.y), epochs=max_rounds, batch_size=batch_size,
-        steps_per_epoch=steps_per_check, seed=seed, verbose=verbose,
+        steps_per_epoch=steps_per_check, seed=seed, verbose=verbose, batch_norm_data=np.asarray(fit.x, np.float32),
         callbacks=[keras.callbacks.EarlyStopping(monitor="val_loss", patience=patience, restore_best_weights=True),
                    budget, *([training.halving_schedule(learning_rate, every_epochs=halving_every)]
                              if halving_every is not None else [])],

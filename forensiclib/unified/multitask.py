@@ -209,6 +209,21 @@ def paired_dataset(
     return dataset, steps
 
 
+def _batch_norm_batches(patches: Mapping[str, np.ndarray], sizes: Mapping[str, int], seed: int):
+    """`training.BATCH_NORM_BATCHES` steps of every task's training patches, drawn at random with `seed` and paired
+    as `paired_dataset` pairs them (inputs only): what `train` re-estimates batch normalisation's statistics on,
+    kept apart from the training pipeline, whose shuffles it must not move."""
+    import tensorflow as tf
+
+    steps = max(1, min(training.BATCH_NORM_BATCHES, *(len(x) // sizes[t] for t, x in patches.items())))
+    inputs = {}
+    for offset, (task, x) in enumerate(patches.items()):
+        order = np.random.default_rng([seed, offset, 11]).permutation(len(x))
+        inputs[f"patch_{task}"] = np.stack([np.asarray(x[np.sort(order[k * sizes[task]:(k + 1) * sizes[task]])],
+                                                       np.float32) for k in range(steps)])  # fmt: skip
+    return tf.data.Dataset.from_tensor_slices(inputs)
+
+
 def _batch_sizes(batch_size, tasks) -> dict[str, int]:
     sizes = dict(batch_size) if isinstance(batch_size, Mapping) else {task: batch_size for task in tasks}
     if set(sizes) != set(tasks) or not all(isinstance(b, int) and not isinstance(b, bool) and b > 0
@@ -303,11 +318,14 @@ def train_multitask(
                                     {task: p.y[rows[task][1]] for task, p in train_sets.items()},
                                     batch_size=settings.batch_size)  # fmt: skip
     n_classes = {task: len(classes) for task, classes in tasks.items()}
+    statistics = _batch_norm_batches({task: _rows(p.x, rows[task][0]) for task, p in train_sets.items()}, sizes,
+                                     settings.seed)  # fmt: skip
     result = training.train(
         lambda: compile_mislnet(multitask_model(n_classes, share_depth, input_size=settings.patch_size),
                                 learning_rate=settings.learning_rate),
         dataset, validation_data=validation, epochs=settings.epochs, steps_per_epoch=steps,
         callbacks=_callbacks(settings), seed=settings.seed, verbose=verbose, backup_dir=training.checkpoint_dir(folder),
+        batch_norm_data=statistics,
     )  # fmt: skip
     _store_trained(folder, result.model, {"history": result.history, "tasks": {t: list(c) for t, c in tasks.items()}})
     return MultitaskNetwork(tasks, share_depth, result.model, folder / "model.keras", result.history, False,
