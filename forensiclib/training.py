@@ -34,14 +34,12 @@ import numpy as np
 
 from ._heap import tune_heap
 from ._keras_compat import array_dataset, build_train_state
+from .batch_norm import BATCH_NORM_BATCHES, PreciseBatchNorm, batch_norm_layers, recalibrate_batch_norm
 from .seeding import seed_everything
 
 __all__ = ["TrainResult", "train", "predict", "fit_dataset", "halving_schedule", "early_stopping",
            "default_strategy", "STRATEGIES", "checkpoint_dir", "PreciseBatchNorm", "recalibrate_batch_norm",
            "BATCH_NORM_BATCHES"]
-
-#: Training batches over which `train` re-estimates batch normalisation's statistics (`PreciseBatchNorm`).
-BATCH_NORM_BATCHES = 25
 
 #: Values of `FORENSICLIB_STRATEGY` and the tf.distribute strategy each selects.
 STRATEGIES = ("default", "mirrored", "multiworker")
@@ -166,90 +164,6 @@ def early_stopping(patience: int = 3) -> keras.callbacks.Callback:
     return keras.callbacks.EarlyStopping(monitor="val_loss", patience=patience, restore_best_weights=True)
 
 
-def _batch_norm_layers(model: keras.Model) -> list:
-    return [layer for layer in model._flatten_layers() if isinstance(layer, keras.layers.BatchNormalization)]
-
-
-def recalibrate_batch_norm(model: keras.Model, x, *, batch_size: int | None = None, batches: int = BATCH_NORM_BATCHES,
-                           seed: int = 0) -> int:  # fmt: skip
-    """Re-estimate the moving mean and variance of every `BatchNormalization` layer of `model` with its current
-    weights: the average of the batch statistics of `batches` training batches ("precise BN", Wu and Johnson 2021,
-    "Rethinking 'Batch' in BatchNorm", Sec. 3).
-
-    Keras keeps the statistics a network uses at inference as moving averages (momentum 0.99: about the last 100
-    steps), taken while the weights move. After a few hundred steps at a falling rate they lag the final weights,
-    and the network tested is not the network trained: on notebook 07's networks (about 740 and 610 steps) the
-    re-estimated statistics raised the test accuracy by 0-7 points (manipulation) and 9-21 (camera). The weights
-    are not touched.
-
-    Args:
-        model: a built model; without batch normalisation nothing is done.
-        x: the training inputs: an array or `ArrayFile` (`batches` batches of `batch_size` rows drawn at random
-            with `seed`, without replacement), or a `tf.data.Dataset` of `(inputs, targets)` batches (its first
-            `batches`).
-        batch_size: rows per batch for array input (the training batch size: the statistics are those of a batch).
-        batches: how many batches to average; fewer when `x` holds fewer.
-        seed: seeds the rows drawn.
-
-    Returns:
-        The number of batches used (0 when the model has no batch normalisation).
-    """
-    import tensorflow as tf
-
-    layers = _batch_norm_layers(model)
-    if not layers:
-        return 0
-    if not isinstance(batches, int) or batches < 1:
-        raise ValueError(f"Expected batches a positive integer. Received: {batches!r}")
-    if isinstance(x, tf.data.Dataset):
-        inputs = (element[0] if isinstance(element, tuple) else element for element in x.take(batches))
-    else:
-        if not batch_size or batch_size < 1:
-            raise ValueError(f"Expected a positive batch_size for array input. Received: {batch_size!r}")
-        order = np.random.default_rng([seed, 7]).permutation(len(x))
-        count = max(1, min(batches, len(x) // batch_size))
-        inputs = (np.asarray(x[np.sort(order[k * batch_size:(k + 1) * batch_size])], np.float32) for k in range(count))
-    momenta = [layer.momentum for layer in layers]
-    used = 0
-    try:
-        for batch in inputs:
-            for layer in layers:
-                layer.momentum = used / (used + 1)  # the running mean of the batches' statistics so far
-            model(batch, training=True)
-            used += 1
-    finally:
-        for layer, momentum in zip(layers, momenta):
-            layer.momentum = momentum
-    return used
-
-
-class PreciseBatchNorm(keras.callbacks.Callback):
-    """Re-estimates batch normalisation's statistics (`recalibrate_batch_norm`) before every validation and, when
-    no validation ran, at the end of training: the validation loss, early stopping's choice and the network
-    returned all use statistics of the weights they judge. It changes no weight and no training step (a training
-    step normalises with its own batch's statistics).
-
-    Args:
-        x, batch_size, batches, seed: as `recalibrate_batch_norm`.
-    """
-
-    def __init__(self, x, *, batch_size: int | None = None, batches: int = BATCH_NORM_BATCHES, seed: int = 0):
-        super().__init__()
-        self.x, self.batch_size, self.batches, self.seed = x, batch_size, batches, seed
-        self._validated = False
-
-    def _recalibrate(self) -> None:
-        recalibrate_batch_norm(self.model, self.x, batch_size=self.batch_size, batches=self.batches, seed=self.seed)
-
-    def on_test_begin(self, logs=None):
-        self._validated = True
-        self._recalibrate()
-
-    def on_train_end(self, logs=None):
-        if not self._validated:
-            self._recalibrate()
-
-
 def default_strategy():
     """The strategy `FORENSICLIB_STRATEGY` names (see the module docstring), created once per process."""
     global _strategy
@@ -342,7 +256,7 @@ def train(
         callbacks = [keras.callbacks.BackupAndRestore(str(backup_dir), delete_checkpoint=True), *callbacks]
     if batch_norm_data is None and not isinstance(x, tf.data.Dataset):
         batch_norm_data = x
-    if batch_norm_batches and batch_norm_data is not None and _batch_norm_layers(model):
+    if batch_norm_batches and batch_norm_data is not None and batch_norm_layers(model):
         if not isinstance(batch_norm_data, tf.data.Dataset) and not batch_size:
             raise ValueError("Expected batch_size with array batch_norm_data (the rows per re-estimation batch). "
                              "Received: batch_size=None")

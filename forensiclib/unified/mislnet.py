@@ -65,7 +65,7 @@ def mislnet_blocks(n_classes: int, *, suffix: str = "") -> dict[str, list[keras.
     0.99 (the paper does not say; Caffe's usual 0.999 leaves the inference statistics near their initial
     values for the first few thousand steps, which a CPU-sized run never reaches). Even 0.99 lags weights that
     move fast: `training.train` re-estimates the statistics with the current weights before every validation and
-    at the end (`training.PreciseBatchNorm`).
+    at the end (`batch_norm.PreciseBatchNorm`).
 
     Args:
         n_classes: size of the softmax.
